@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { configSchema, SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
+import { describeIssue } from './describe.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file the values came from, if any. */
+  source?: string;
+  /** Which layer set each key that is not a default: 'flag', 'env', 'file'. */
+  origins: Record<string, 'flag' | 'env' | 'file'>;
+}
+
+export interface LoadOptions {
+  /** --config FILE; otherwise cosmiconfig searches from `cwd` up. */
+  configFile?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags (undefined = not given). */
+  flags?: Partial<ConfigInput>;
+}
+
+/** Environment variables that set config keys; README documents each one. */
+const ENV_KEYS: Record<string, keyof ConfigInput> = {
+  PHOTOTAG_PROVIDER: 'provider',
+  PHOTOTAG_BASE_URL: 'baseUrl',
+  PHOTOTAG_MODEL: 'model',
+  PHOTOTAG_LANG: 'languages',
+  PHOTOTAG_CONCURRENCY: 'concurrency',
+  PHOTOTAG_RPM: 'rpm',
+  PHOTOTAG_DATA_DIR: 'dataDir',
+};
+
+/** Flags over environment over config file over defaults, validated as one object. */
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const file = await readConfigFile(options.configFile, options.cwd ?? process.cwd());
+  const fromEnv = envValues(env);
+  const fromFlags = definedOnly(options.flags ?? {});
+  const origins: LoadedConfig['origins'] = {};
+  for (const key of Object.keys(file.values)) origins[key] = 'file';
+  for (const key of Object.keys(fromEnv)) origins[key] = 'env';
+  for (const key of Object.keys(fromFlags)) origins[key] = 'flag';
+  const merged = { ...file.values, ...fromEnv, ...fromFlags };
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = origins[String(issue.path[0])] ?? 'file';
+    const place = where === 'file' ? (file.source ?? 'config') : where === 'env' ? 'environment' : 'command line';
+    throw new ConfigError(`Invalid config (${place}): ${describeIssue(issue, merged)}`);
+  }
+  if (parsed.data.dataDir && file.source && origins.dataDir === 'file') {
+    parsed.data.dataDir = path.resolve(path.dirname(file.source), parsed.data.dataDir);
+  }
+  return { config: parsed.data, source: file.source, origins };
+}
+
+async function readConfigFile(configFile: string | undefined, cwd: string): Promise<{ values: Record<string, unknown>; source?: string }> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  const explorer = cosmiconfig('phototag', {
+    searchStrategy: 'global',
+    searchPlaces: [
+      'package.json',
+      '.phototagrc',
+      '.phototagrc.json',
+      '.phototagrc.yaml',
+      '.phototagrc.yml',
+      '.phototagrc.js',
+      '.phototagrc.mjs',
+      'phototag.config.json',
+      'phototag.config.yaml',
+      'phototag.config.yml',
+      'phototag.config.js',
+      'phototag.config.mjs',
+    ],
+  });
+  let result;
+  try {
+    result = configFile ? await explorer.load(path.resolve(cwd, configFile)) : await explorer.search(cwd);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new ConfigError(`Cannot read config ${configFile ?? ''}: ${reason}`.replace('  ', ' '));
+  }
+  if (!result || result.isEmpty) return { values: {}, source: result?.filepath };
+  if (typeof result.config !== 'object' || result.config === null || Array.isArray(result.config)) {
+    throw new ConfigError(`Invalid config (${result.filepath}): expected an object of settings, got ${typeof result.config}`);
+  }
+  return { values: result.config as Record<string, unknown>, source: result.filepath };
+}
+
+function envValues(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    values[key] = coerce(key, raw);
+  }
+  return values;
+}
+
+/** Environment values are strings; turn the ones that are lists or numbers into what the schema expects. */
+function coerce(key: keyof ConfigInput, raw: string): unknown {
+  if (key === 'languages') return splitList(raw);
+  if (key === 'concurrency' || key === 'rpm') return /^\s*-?\d+(\.\d+)?\s*$/u.test(raw) ? Number(raw) : raw;
+  return raw;
+}
+
+export function splitList(raw: string): string[] {
+  return raw
+    .split(/[,+\s]+/u)
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The config as `phototag config` prints it: secrets replaced by a mask. */
+export function maskSecrets(config: Config): Record<string, unknown> {
+  const masked: Record<string, unknown> = { ...config };
+  for (const key of SECRET_KEYS) if (masked[key] !== undefined) masked[key] = '********';
+  return masked;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+export const PROVIDERS = ['openrouter', 'openai', 'ollama', 'lmstudio'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+const language = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/u, 'a language code such as "en" or "ru"');
+
+/** Every config key, its type and default. README's "Configuration" table mirrors this. */
+export const configSchema = z
+  .object({
+    provider: z.enum(PROVIDERS).optional(),
+    baseUrl: z.url().optional(),
+    apiKey: z.string().min(1).optional(),
+    model: z.string().min(1).default('auto'),
+    languages: z.array(language).min(1).default(['en']),
+    maxKeywords: z.int().min(1).max(200).default(30),
+    bannedKeywords: z.array(z.string()).default([]),
+    concurrency: z.int().min(1).max(32).default(2),
+    rpm: z.number().min(0).optional(),
+    timeoutSeconds: z.number().positive().max(3600).default(120),
+    maxAttempts: z.int().min(1).max(10).default(3),
+    maxEdge: z.int().min(256).max(4096).default(1024),
+    jpegQuality: z.int().min(30).max(100).default(80),
+    sidecar: z.boolean().default(false),
+    sidecarName: z.enum(['base', 'ext']).default('base'),
+    overwrite: z.boolean().default(false),
+    force: z.boolean().default(false),
+    backup: z.boolean().default(false),
+    dataDir: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Keys whose values are never printed, logged or backed up. */
+export const SECRET_KEYS = ['apiKey'] as const;

@@ -1,0 +1,172 @@
+import fs from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { errorMessage, FatalError, PhotoError } from './errors.js';
+import type { MetadataTool } from './exiftool.js';
+import { existingText, isFullyTagged, planWrite } from './fieldmap.js';
+import { formatOf } from './formats.js';
+import { hashFile } from './hash.js';
+import { normalizeKeywords } from './keywords.js';
+import { prepareImage } from './prepare.js';
+import { findSidecar, type SidecarName } from './sidecar.js';
+import type { Store } from './store.js';
+import type { Analysis, ModelResult, PhotoOutcome, Source } from './types.js';
+import { PROMPT_VERSION } from './vision/prompt.js';
+import { writeVerified } from './writer.js';
+
+export type Stage = 'reading' | 'analyzing' | 'writing';
+
+export interface TagOptions {
+  languages: string[];
+  maxKeywords: number;
+  bannedKeywords: string[];
+  maxEdge: number;
+  jpegQuality: number;
+  sidecar: boolean;
+  sidecarName: SidecarName;
+  overwrite: boolean;
+  force: boolean;
+  backup: boolean;
+  dryRun: boolean;
+  source: Source;
+}
+
+export interface PipelineParts {
+  store: Store;
+  tool: MetadataTool;
+  /** The model key results are cached under (the requested model, e.g. "auto"). */
+  modelKey: string;
+  analyze: (jpeg: Buffer, signal?: AbortSignal) => Promise<Analysis>;
+  onStage?: (file: string, stage: Stage) => void;
+}
+
+/** One photo from path to verified metadata. Per-photo problems come back as a failed outcome; only run-ending errors throw. */
+export async function tagPhoto(file: string, options: TagOptions, parts: PipelineParts, signal?: AbortSignal): Promise<PhotoOutcome> {
+  const started = Date.now();
+  let stat: Stats | undefined;
+  let hash: string | undefined;
+  try {
+    stat = await statPhoto(file);
+    if (!options.force && !options.dryRun && parts.store.isUnchangedSinceDone(file, stat.size, stat.mtimeMs)) {
+      return { file, status: 'skipped', reason: 'unchanged since it was tagged', durationMs: Date.now() - started };
+    }
+    parts.onStage?.(file, 'reading');
+    parts.store.markRunning(file, options.source);
+    const outcome = await tagFile(file, stat, options, parts, signal, (h) => (hash = h));
+    const after = outcome.status === 'done' && !outcome.dryRun ? await fs.stat(file) : stat;
+    record(parts.store, outcome, options, after, hash);
+    return { ...outcome, durationMs: Date.now() - started };
+  } catch (error) {
+    if (error instanceof FatalError) throw error;
+    const kind = error instanceof PhotoError ? error.kind : 'unreadable';
+    const outcome: PhotoOutcome = { file, status: 'failed', reason: errorMessage(error), errorKind: kind, durationMs: Date.now() - started };
+    if (stat) record(parts.store, outcome, options, stat, hash);
+    return outcome;
+  }
+}
+
+async function statPhoto(file: string): Promise<Stats> {
+  let stat: Stats;
+  try {
+    stat = await fs.stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PhotoError('missing', 'no such file');
+    throw new PhotoError('unreadable', `cannot read: ${code ?? errorMessage(error)}`);
+  }
+  if (stat.isDirectory()) throw new PhotoError('unsupported', 'is a directory (to tag a folder use `phototag scan`)');
+  if (!stat.isFile()) throw new PhotoError('unsupported', 'not a regular file');
+  if (stat.size === 0) throw new PhotoError('corrupt', 'empty file (0 bytes)');
+  return stat;
+}
+
+async function tagFile(file: string, stat: Stats, options: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
+  const meta = await parts.tool.read(file);
+  const format = formatOf(meta.fileType);
+  if (!format) {
+    throw new PhotoError('unsupported', meta.fileType ? `unsupported format (${meta.fileType})` : `not an image ExifTool can read${meta.error ? ` (${meta.error})` : ''}`);
+  }
+  const useSidecar = format.sidecarOnly || options.sidecar;
+  // Root may write anyway; a photo its owner made read-only is not ours to change.
+  if (!useSidecar && !options.dryRun && (stat.mode & 0o222) === 0) throw new PhotoError('read-only', 'file is read-only');
+
+  const sidecar = useSidecar ? findSidecar(file, options.sidecarName) : undefined;
+  const existingTags = sidecar?.exists ? (await parts.tool.read(sidecar.path)).tags : meta.tags;
+  const existing = existingText(existingTags);
+  if (isFullyTagged(existing) && !options.force) {
+    return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
+  }
+
+  const hash = await hashFile(file);
+  setHash(hash);
+  const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: options.languages };
+  let analysis = parts.store.cachedAnalysis(cacheKey);
+  if (!analysis) {
+    const image = await prepareImage(file, format, meta, parts.tool, { maxEdge: options.maxEdge, quality: options.jpegQuality });
+    parts.onStage?.(file, 'analyzing');
+    analysis = await parts.analyze(image.jpeg, signal);
+    parts.store.saveAnalysis(cacheKey, analysis);
+  }
+  const result = normalizeResult(analysis.result, options);
+  const base = {
+    file,
+    title: result[options.languages[0]!]!.title,
+    description: result[options.languages[0]!]!.description,
+    keywords: options.languages.flatMap((lang) => result[lang]!.keywords),
+    result,
+    model: analysis.model,
+    provider: analysis.provider,
+    cacheHit: analysis.cacheHit,
+    tokensIn: analysis.tokensIn,
+    tokensOut: analysis.tokensOut,
+    cost: analysis.cost,
+    target: sidecar?.path ?? file,
+  };
+  const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && format.iptc, exif: !useSidecar && format.exif }, options.overwrite);
+  if (options.dryRun) return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
+  if (Object.keys(plan.tags).length === 0) return { ...base, status: 'skipped', reason: 'nothing to add: every field is already filled' };
+
+  parts.onStage?.(file, 'writing');
+  const report = await writeVerified(
+    parts.tool,
+    { photo: file, file: sidecar?.path ?? file, create: sidecar ? !sidecar.exists : false, imageDataHash: sidecar ? undefined : meta.imageDataHash },
+    plan,
+    { keepOriginal: options.backup },
+  );
+  return { ...base, status: 'done', fieldsWritten: report.fieldsWritten, warnings: report.warnings };
+}
+
+function normalizeResult(result: ModelResult, options: TagOptions): ModelResult {
+  return Object.fromEntries(
+    options.languages.map((lang) => {
+      const entry = result[lang]!;
+      return [lang, { title: entry.title.trim(), description: entry.description.trim(), keywords: normalizeKeywords(entry.keywords, { max: options.maxKeywords, banned: options.bannedKeywords }) }];
+    }),
+  );
+}
+
+function record(store: Store, outcome: Omit<PhotoOutcome, 'durationMs'> & { durationMs?: number }, options: TagOptions, stat: Stats, hash: string | undefined): void {
+  if (outcome.dryRun) return;
+  store.recordOutcome({
+    path: outcome.file,
+    size: stat.size,
+    mtimeMs: stat.mtimeMs,
+    hash,
+    status: outcome.status,
+    source: options.source,
+    title: outcome.title,
+    description: outcome.description,
+    keywords: outcome.keywords,
+    result: outcome.result,
+    fieldsWritten: outcome.fieldsWritten,
+    warnings: outcome.warnings,
+    provider: outcome.provider,
+    model: outcome.model,
+    tokensIn: outcome.tokensIn,
+    tokensOut: outcome.tokensOut,
+    cost: outcome.cost,
+    durationMs: outcome.durationMs,
+    cacheHit: outcome.cacheHit,
+    error: outcome.status === 'failed' ? outcome.reason : undefined,
+    errorKind: outcome.errorKind,
+  });
+}

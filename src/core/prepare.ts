@@ -1,0 +1,107 @@
+import fs from 'node:fs/promises';
+import { PhotoError, errorMessage } from './errors.js';
+import type { MetadataTool, PreviewTag } from './exiftool.js';
+import type { PhotoFormat } from './formats.js';
+
+export interface PreparedImage {
+  jpeg: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface PrepareOptions {
+  maxEdge: number;
+  quality: number;
+}
+
+/** sharp's own default; a larger image is refused before it is decoded (decompression bombs). */
+export const MAX_PIXELS = 268_402_689;
+/** A RAW preview smaller than this on its long edge tells a model too little. */
+export const MIN_PREVIEW_EDGE = 512;
+const PREVIEW_TAGS: PreviewTag[] = ['PreviewImage', 'JpgFromRaw', 'OtherImage'];
+
+type Sharp = typeof import('sharp').default;
+let sharpModule: Promise<Sharp> | undefined;
+function loadSharp(): Promise<Sharp> {
+  sharpModule ??= import('sharp').then((m) => m.default);
+  return sharpModule;
+}
+
+/**
+ * The pixels the model sees: decoded (strictly: a truncated file fails here, before anything is written),
+ * turned upright, shrunk to `maxEdge` on the long side and encoded as JPEG. The original is never sent.
+ */
+export async function prepareImage(file: string, format: PhotoFormat, meta: { orientation?: number; width?: number; height?: number }, tool: MetadataTool, options: PrepareOptions): Promise<PreparedImage> {
+  if (meta.width && meta.height && meta.width * meta.height > MAX_PIXELS) {
+    throw new PhotoError('corrupt', `image too large to decode safely (${meta.width}×${meta.height} pixels)`);
+  }
+  switch (format.pixels) {
+    case 'sharp':
+      return shrink(file, options, { autoOrient: true });
+    case 'heif':
+      return shrinkHeif(file, options);
+    case 'raw-preview':
+      return shrinkRawPreview(file, meta.orientation, tool, options);
+  }
+}
+
+async function shrink(input: string | Buffer, options: PrepareOptions, orient: { autoOrient: boolean; orientation?: number }, raw?: { width: number; height: number; channels: 4 }): Promise<PreparedImage> {
+  const sharp = await loadSharp();
+  try {
+    let pipeline = sharp(input, { failOn: 'warning', limitInputPixels: MAX_PIXELS, ...(raw ? { raw } : {}) });
+    if (orient.autoOrient) pipeline = pipeline.rotate();
+    else if (orient.orientation) pipeline = applyOrientation(pipeline, orient.orientation);
+    const { data, info } = await pipeline
+      .resize({ width: options.maxEdge, height: options.maxEdge, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality: options.quality })
+      .toBuffer({ resolveWithObject: true });
+    return { jpeg: data, width: info.width, height: info.height };
+  } catch (error) {
+    throw new PhotoError('corrupt', `cannot decode image: ${decodeReason(error)}`);
+  }
+}
+
+async function shrinkHeif(file: string, options: PrepareOptions): Promise<PreparedImage> {
+  const { default: decode } = await import('heic-decode');
+  let image;
+  try {
+    // libheif applies the container's rotation (irot/imir) itself; EXIF Orientation must not be applied again.
+    image = await decode({ buffer: await fs.readFile(file) });
+  } catch (error) {
+    throw new PhotoError('corrupt', `cannot decode HEIF image: ${decodeReason(error)}`);
+  }
+  const pixels = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  return shrink(pixels, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
+}
+
+async function shrinkRawPreview(file: string, orientation: number | undefined, tool: MetadataTool, options: PrepareOptions): Promise<PreparedImage> {
+  const sharp = await loadSharp();
+  for (const tag of PREVIEW_TAGS) {
+    const preview = await tool.extract(tag, file);
+    if (!preview || preview.length < 1024 || preview[0] !== 0xff || preview[1] !== 0xd8) continue;
+    const info = await sharp(preview).metadata().catch(() => undefined);
+    if (!info?.width || !info.height || Math.max(info.width, info.height) < MIN_PREVIEW_EDGE) continue;
+    // A preview usually carries no Orientation of its own: the RAW's applies.
+    const ownOrientation = info.orientation !== undefined && info.orientation > 1;
+    return shrink(preview, options, { autoOrient: ownOrientation, orientation: ownOrientation ? undefined : orientation });
+  }
+  throw new PhotoError('no-preview', 'no usable preview (the RAW file embeds no JPEG preview of at least 512 px)');
+}
+
+function applyOrientation(pipeline: import('sharp').Sharp, orientation: number): import('sharp').Sharp {
+  switch (orientation) {
+    case 2: return pipeline.flop();
+    case 3: return pipeline.rotate(180);
+    case 4: return pipeline.flip();
+    case 5: return pipeline.rotate(90).flop();
+    case 6: return pipeline.rotate(90);
+    case 7: return pipeline.rotate(270).flop();
+    case 8: return pipeline.rotate(270);
+    default: return pipeline;
+  }
+}
+
+function decodeReason(error: unknown): string {
+  return errorMessage(error).split('\n')[0]!.replace(/^Input (file|buffer) (contains|has) /u, '').trim();
+}

@@ -1,0 +1,170 @@
+import type OpenAI from 'openai';
+import { FatalError, PhotoError } from '../errors.js';
+import { backoffDelay, sleep } from '../retry.js';
+import type { Analysis } from '../types.js';
+import type { CatalogueModel } from './catalogue.js';
+import { faultFromBody, faultFromError, isTransient, type ProviderFault } from './faults.js';
+import { parseModelAnswer } from './parse.js';
+import { responseSchema, systemPrompt, userPrompt } from './prompt.js';
+
+export interface VisionSettings {
+  provider: string;
+  baseUrl: string;
+  apiKey?: string;
+  /** The models to try in order: one fixed model, or the candidates `auto` chose. */
+  candidates: CatalogueModel[];
+  /** The user asked for `auto`: fall back to the next candidate instead of waiting. */
+  fallback: boolean;
+  timeoutMs: number;
+  maxAttempts: number;
+  /** Requests per minute across all workers; 0 = unlimited. */
+  rpm: number;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export interface AnalyzeRequest {
+  jpeg: Buffer;
+  languages: readonly string[];
+  maxKeywords: number;
+  signal?: AbortSignal;
+}
+
+export interface VisionEvents {
+  onCall?: (model: string, ok: boolean, ms: number) => void;
+}
+
+type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+
+/** The one adapter for vision models: one call per photo, a repair on bad output, retries and model fallback. */
+export class VisionClient {
+  private client?: OpenAI;
+  private limiter?: import('p-queue').default;
+  /** Index of the candidate that answered last: later photos start there. */
+  private preferred = 0;
+  private readonly noSchema = new Set<string>();
+
+  constructor(
+    readonly settings: VisionSettings,
+    private readonly events: VisionEvents = {},
+  ) {}
+
+  private async sdk(): Promise<OpenAI> {
+    if (!this.client) {
+      const { default: OpenAISdk } = await import('openai');
+      this.client = new OpenAISdk({
+        baseURL: this.settings.baseUrl,
+        apiKey: this.settings.apiKey ?? 'not-needed',
+        maxRetries: 0,
+        timeout: this.settings.timeoutMs,
+        defaultHeaders: { 'HTTP-Referer': 'https://github.com/phototag/phototag', 'X-Title': 'phototag' },
+      });
+      if (this.settings.rpm > 0) {
+        const { default: PQueue } = await import('p-queue');
+        this.limiter = new PQueue({ concurrency: Infinity, intervalCap: 1, interval: Math.ceil(60_000 / this.settings.rpm) });
+      }
+    }
+    return this.client;
+  }
+
+  async analyze(request: AnalyzeRequest): Promise<Analysis> {
+    const candidates = this.settings.candidates;
+    if (candidates.length === 0) throw new FatalError('No vision model to use: see `phototag models`.');
+    let lastProblem = 'no model answered';
+    let lastKind: 'transient' | 'invalid-output' | 'provider' = 'transient';
+    for (let offset = 0; offset < candidates.length; offset++) {
+      const index = (this.preferred + offset) % candidates.length;
+      const model = candidates[index]!;
+      const outcome = await this.tryModel(model, request);
+      if (outcome.ok) {
+        this.preferred = index;
+        return outcome.analysis;
+      }
+      lastProblem = `${model.id}: ${outcome.reason}`;
+      lastKind = outcome.kind;
+      if (!this.settings.fallback || request.signal?.aborted) break;
+    }
+    throw new PhotoError(lastKind, lastProblem);
+  }
+
+  private async tryModel(model: CatalogueModel, request: AnalyzeRequest): Promise<{ ok: true; analysis: Analysis } | { ok: false; reason: string; kind: 'transient' | 'invalid-output' | 'provider' }> {
+    const messages: Message[] = [
+      { role: 'system', content: systemPrompt() },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: userPrompt(request.languages, request.maxKeywords) },
+          { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${request.jpeg.toString('base64')}` } },
+        ],
+      },
+    ];
+    let tokensIn = 0;
+    let tokensOut = 0;
+    let repaired = false;
+    for (let attempt = 1; ; ) {
+      const answer = await this.call(model, messages, request);
+      if ('fault' in answer) {
+        const fault = answer.fault;
+        if (fault.kind === 'auth') throw new FatalError(`The provider refused the API key (${fault.message}). Check PHOTOTAG_API_KEY or your provider's key variable.`);
+        if (fault.kind === 'credit') throw new FatalError(`The provider says the account has no credit left (${fault.message}). Add credit or use a free model (--model auto).`);
+        if (fault.kind === 'bad-request' && !this.noSchema.has(model.id)) {
+          this.noSchema.add(model.id); // some servers reject response_format: ask again without it
+          continue;
+        }
+        const transient = isTransient(fault);
+        if (!transient || this.settings.fallback || attempt >= this.settings.maxAttempts || request.signal?.aborted) {
+          return { ok: false, reason: fault.message, kind: transient ? 'transient' : 'provider' };
+        }
+        attempt++;
+        const backoff = this.settings.backoff ?? { baseMs: 2000, maxMs: 60_000 };
+        await sleep(fault.retryAfterMs ?? backoffDelay(attempt - 1, backoff), request.signal);
+        continue;
+      }
+      tokensIn += answer.tokensIn;
+      tokensOut += answer.tokensOut;
+      const parsed = parseModelAnswer(answer.text, request.languages);
+      if (parsed.ok) {
+        const cost = answer.cost ?? tokensIn * model.promptPrice + tokensOut * model.completionPrice;
+        return { ok: true, analysis: { result: parsed.result, provider: this.settings.provider, model: answer.model ?? model.id, tokensIn, tokensOut, cost, cacheHit: false } };
+      }
+      if (repaired) return { ok: false, reason: `unusable answer after a repair request: ${parsed.reason}`, kind: 'invalid-output' };
+      repaired = true;
+      messages.push({ role: 'assistant', content: answer.text.slice(0, 4000) });
+      messages.push({ role: 'user', content: `That answer cannot be used: ${parsed.reason}. Reply again with only the JSON object, exactly in the requested shape.` });
+    }
+  }
+
+  private async call(model: CatalogueModel, messages: Message[], request: AnalyzeRequest): Promise<{ text: string; model?: string; tokensIn: number; tokensOut: number; cost?: number } | { fault: ProviderFault }> {
+    const sdk = await this.sdk();
+    const started = Date.now();
+    const send = async () => {
+      const body: Record<string, unknown> = { model: model.id, messages, temperature: 0.2, max_tokens: 4096 };
+      if (!this.noSchema.has(model.id)) {
+        body.response_format = { type: 'json_schema', json_schema: { name: 'photo_metadata', strict: true, schema: responseSchema(request.languages) } };
+      }
+      if (this.settings.provider === 'openrouter') body.usage = { include: true };
+      return sdk.chat.completions.create(body as never, { signal: request.signal });
+    };
+    try {
+      const completion = (await (this.limiter ? this.limiter.add(send) : send())) as OpenAI.Chat.Completions.ChatCompletion & {
+        error?: { code?: unknown; message?: unknown };
+        usage?: { cost?: number };
+      };
+      if (completion.error || !Array.isArray(completion.choices) || completion.choices.length === 0) {
+        this.events.onCall?.(model.id, false, Date.now() - started);
+        return { fault: completion.error ? faultFromBody(completion, this.settings.apiKey) : { kind: 'server', message: 'answer without choices' } };
+      }
+      this.events.onCall?.(model.id, true, Date.now() - started);
+      const choice = completion.choices[0]!;
+      return {
+        text: typeof choice.message?.content === 'string' ? choice.message.content : '',
+        model: completion.model || undefined,
+        tokensIn: completion.usage?.prompt_tokens ?? 0,
+        tokensOut: completion.usage?.completion_tokens ?? 0,
+        cost: typeof completion.usage?.cost === 'number' ? completion.usage.cost : undefined,
+      };
+    } catch (error) {
+      this.events.onCall?.(model.id, false, Date.now() - started);
+      return { fault: faultFromError(error, this.settings.apiKey) };
+    }
+  }
+}

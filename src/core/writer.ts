@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PhotoError } from './errors.js';
+import { exiftoolError, type MetadataTool, type RawTags } from './exiftool.js';
+import { verifyWrite, type WritePlan } from './fieldmap.js';
+
+export interface WriteTarget {
+  /** The photo, whose pixels must not change. */
+  photo: string;
+  /** Where the metadata goes: the photo itself or its sidecar. */
+  file: string;
+  /** The sidecar does not exist yet: create it from the photo's metadata. */
+  create: boolean;
+  /** ImageDataHash of the photo before the write (in-file writes only). */
+  imageDataHash?: string;
+}
+
+export interface WriteReport {
+  fieldsWritten: string[];
+  warnings: string[];
+}
+
+/** Temp files carry this marker so a later run (and the watcher) can recognise them. */
+export const TEMP_MARKER = '.phototag-tmp-';
+
+/**
+ * Write into a temporary copy, read it back, and only when every field and the image data hash check out,
+ * rename it over the target: a crash or a failed check leaves the original untouched.
+ */
+export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean }): Promise<WriteReport> {
+  const dir = path.dirname(target.file);
+  const base = path.basename(target.file);
+  const temp = path.join(dir, `${TEMP_MARKER}${randomBytes(4).toString('hex')}-${base}`);
+  const warnings: string[] = [];
+  let tags = plan.tags;
+  try {
+    if (!target.create) await fs.copyFile(target.file, temp);
+    try {
+      warnings.push(...(await writeOnce(tool, target, temp, tags, plan.reencodeIptc)));
+    } catch (error) {
+      // Some cameras write EXIF that ExifTool refuses to rewrite; XMP and IPTC still go in.
+      if (!('IFD0:ImageDescription' in tags) || target.create) throw error;
+      tags = Object.fromEntries(Object.entries(tags).filter(([tag]) => tag !== 'IFD0:ImageDescription'));
+      if (!target.create) await fs.copyFile(target.file, temp);
+      warnings.push(...(await writeOnce(tool, target, temp, tags, plan.reencodeIptc)));
+      warnings.push(`EXIF ImageDescription not written: ${exiftoolError(error)}`);
+    }
+    const after = await tool.read(temp);
+    const mismatched = verifyWrite(tags, after.tags);
+    if (mismatched.length > 0) {
+      throw new PhotoError('verify-failed', `read-back differs from what was written (${mismatched.join(', ')})${warnings.length ? `: ${warnings.join('; ')}` : ''}`);
+    }
+    if (target.imageDataHash && after.imageDataHash !== target.imageDataHash) {
+      throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');
+    }
+    if (options.keepOriginal && !target.create) await fs.copyFile(target.file, `${target.file}_original`);
+    await fs.rename(temp, target.file);
+    return { fieldsWritten: Object.keys(tags).map((tag) => tag.replace(/-x-default$/u, '')), warnings };
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    await fs.rm(`${temp}_exiftool_tmp`, { force: true });
+    if (error instanceof PhotoError) throw error;
+    throw new PhotoError('write-failed', `cannot write metadata: ${exiftoolError(error)}`);
+  }
+}
+
+async function writeOnce(tool: MetadataTool, target: WriteTarget, temp: string, tags: RawTags, reencodeIptc: boolean): Promise<string[]> {
+  if (target.create) {
+    await fs.rm(temp, { force: true });
+    return tool.write(target.photo, tags, { keepOriginal: false, outFile: temp });
+  }
+  return tool.write(temp, tags, { keepOriginal: false, reencodeIptc });
+}
