@@ -13,9 +13,8 @@ const READ_ARGS = [
   '-Orientation',
   '-ImageWidth',
   '-ImageHeight',
-  '-XMP-dc:Title',
-  '-XMP-dc:Description',
-  '-XMP-dc:Subject',
+  // -all, not -Title: only that returns every language of a lang-alt tag.
+  '-XMP-dc:all',
   '-XMP-lr:HierarchicalSubject',
   '-IPTC:ObjectName',
   '-IPTC:Caption-Abstract',

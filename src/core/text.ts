@@ -16,3 +16,11 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 export function squashSpace(text: string): string {
   return text.replace(/\s+/gu, ' ').trim();
 }
+
+/** "en,ru", "en+ru" or "en ru" → ["en", "ru"]. */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(/[,+\s]+/u)
+    .map((part) => part.trim())
+    .filter(Boolean);
+}

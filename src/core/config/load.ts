@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { configSchema, SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
 import { describeIssue } from './describe.js';
+import { splitList } from '../text.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -105,12 +106,6 @@ function coerce(key: keyof ConfigInput, raw: string): unknown {
   return raw;
 }
 
-export function splitList(raw: string): string[] {
-  return raw
-    .split(/[,+\s]+/u)
-    .map((part) => part.trim())
-    .filter(Boolean);
-}
 
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
-export const PROVIDERS = ['openrouter', 'openai', 'ollama', 'lmstudio'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+import { PROVIDERS } from './providers.js';
+
+export { PROVIDERS, type ProviderName } from './providers.js';
 
 const language = z
   .string()

@@ -1,0 +1,15 @@
+import { loadConfig, maskSecrets } from '../core/config/load.js';
+import { dataDirOf } from '../core/session.js';
+
+export async function runConfig(flags: { config?: string; json?: boolean }): Promise<void> {
+  const loaded = await loadConfig({ configFile: flags.config });
+  const shown = { ...maskSecrets(loaded.config), dataDir: dataDirOf(loaded.config) };
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ source: loaded.source ?? null, config: shown, origins: loaded.origins }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`# loaded from: ${loaded.source ?? '(no config file: defaults and environment)'}\n`);
+  for (const [key, value] of Object.entries(shown)) {
+    process.stdout.write(`${key}: ${JSON.stringify(value) ?? '(not set)'}  # ${loaded.origins[key] ?? 'default'}\n`);
+  }
+}

@@ -1,0 +1,85 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { splitList } from '../core/text.js';
+import { PROVIDERS } from '../core/config/providers.js';
+import type { ConfigInput } from '../core/config/schema.js';
+
+export function integer(name: string, min: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\s*\d+\s*$/u.test(value) || number < min) throw new InvalidArgumentError(`${name} takes a whole number ≥ ${min}; got "${value}" (string)`);
+    return number;
+  };
+}
+
+export function number(name: string, min: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < min) throw new InvalidArgumentError(`${name} takes a number ≥ ${min}; got "${value}" (string)`);
+    return parsed;
+  };
+}
+
+/** The provider and model flags shared by every command that calls a model. */
+export function addProviderOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--provider <name>', 'vision provider').choices(PROVIDERS))
+    .option('--base-url <url>', 'OpenAI-compatible server URL, e.g. http://localhost:11434/v1')
+    .option('--model <id>', 'model id, or "auto" for the best free vision model (default: auto)')
+    .option('--data-dir <dir>', 'where the database lives (default: the platform data folder)');
+}
+
+/** The options of `tag` (and later `scan`) that change how photos are tagged. */
+export function addTagOptions(command: Command): Command {
+  return addProviderOptions(command)
+    .option('--lang <codes>', 'languages, the first is primary: en, ru or en,ru (default: en)')
+    .option('--max-keywords <n>', 'keywords per language (default: 30)', integer('--max-keywords', 1))
+    .option('--concurrency <n>', 'photos worked on at once (default: 2)', integer('--concurrency', 1))
+    .option('--rpm <n>', 'model requests per minute, 0 = unlimited (default: 20 on OpenRouter)', number('--rpm', 0))
+    .option('--timeout <seconds>', 'seconds to wait for one model answer (default: 120)', number('--timeout', 1))
+    .option('--sidecar', 'write XMP sidecars for every format instead of touching the files')
+    .addOption(new Option('--sidecar-name <style>', 'sidecar naming: base = photo.xmp, ext = photo.CR2.xmp').choices(['base', 'ext']))
+    .option('--overwrite', 'replace titles, descriptions and keywords a person already wrote')
+    .option('--force', 'tag photos again that are already tagged or recorded as done')
+    .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
+    .option('--dry-run', 'analyze and show what would be written, write nothing')
+    .option('--json', 'print one JSON object per photo (NDJSON) and nothing else on stdout');
+}
+
+export interface TagFlags {
+  provider?: ConfigInput['provider'];
+  baseUrl?: string;
+  model?: string;
+  dataDir?: string;
+  lang?: string;
+  maxKeywords?: number;
+  concurrency?: number;
+  rpm?: number;
+  timeout?: number;
+  sidecar?: boolean;
+  sidecarName?: 'base' | 'ext';
+  overwrite?: boolean;
+  force?: boolean;
+  backup?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** Command-line flags as config values (undefined = not given, so lower layers decide). */
+export function flagsToConfig(flags: TagFlags): Partial<ConfigInput> {
+  return {
+    provider: flags.provider,
+    baseUrl: flags.baseUrl,
+    model: flags.model,
+    dataDir: flags.dataDir,
+    languages: flags.lang === undefined ? undefined : splitList(flags.lang),
+    maxKeywords: flags.maxKeywords,
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    timeoutSeconds: flags.timeout,
+    sidecar: flags.sidecar,
+    sidecarName: flags.sidecarName,
+    overwrite: flags.overwrite,
+    force: flags.force,
+    backup: flags.backup,
+  };
+}

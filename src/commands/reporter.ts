@@ -1,0 +1,85 @@
+import type { RunSummary } from '../core/runner.js';
+import type { Stage } from '../core/pipeline.js';
+import type { PhotoOutcome } from '../core/types.js';
+
+/** How a tagging run is shown: ink on a TTY, plain lines in a pipe, NDJSON with --json. */
+export interface Reporter {
+  start(total: number): void;
+  photoStarted(file: string): void;
+  stage(file: string, stage: Stage): void;
+  outcome(outcome: PhotoOutcome): void;
+  finish(summary: RunSummary): Promise<void> | void;
+}
+
+export function summaryLine(summary: RunSummary): string {
+  const parts = [`${summary.done} done`, `${summary.skipped} skipped`, `${summary.failed} failed`];
+  if (summary.notStarted > 0) parts.push(`${summary.notStarted} not started`);
+  const tokens = summary.tokensIn + summary.tokensOut;
+  return `${parts.join(', ')} in ${(summary.durationMs / 1000).toFixed(1)} s · ${summary.modelCalls} analyzed, ${summary.cacheHits} from cache · ${tokens} tokens · $${summary.cost.toFixed(4)}`;
+}
+
+export function outcomeLine(outcome: PhotoOutcome, cwd = process.cwd()): string {
+  const name = displayPath(outcome.file, cwd);
+  if (outcome.status === 'failed') return `✗ ${name}: ${outcome.reason}`;
+  if (outcome.status === 'skipped') return `- ${name}: skipped, ${outcome.reason}`;
+  const verb = outcome.dryRun ? 'would write' : 'tagged';
+  const keywords = outcome.keywords?.slice(0, 8).join(', ') ?? '';
+  const more = (outcome.keywords?.length ?? 0) > 8 ? `, … (${outcome.keywords!.length})` : '';
+  const warn = outcome.warnings?.length ? `\n  ! ${outcome.warnings.join('\n  ! ')}` : '';
+  return `✓ ${name}: ${verb} "${outcome.title}" [${keywords}${more}]${outcome.cacheHit ? ' (cached)' : ''}${warn}`;
+}
+
+export function displayPath(file: string, cwd: string): string {
+  return file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file;
+}
+
+/** One line per photo on stdout (failures on stderr), the summary last. */
+export function plainReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+  return {
+    start: () => {},
+    photoStarted: () => {},
+    stage: () => {},
+    outcome: (outcome) => (outcome.status === 'failed' ? err : out).write(`${outcomeLine(outcome)}\n`),
+    finish: (summary) => {
+      if (summary.stopped) err.write(`phototag: stopped: ${summary.stopped}\n`);
+      out.write(`${summaryLine(summary)}\n`);
+    },
+  };
+}
+
+/** NDJSON: exactly one object per photo on stdout; the summary goes to stderr. */
+export function jsonReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+  return {
+    start: () => {},
+    photoStarted: () => {},
+    stage: () => {},
+    outcome: (o) =>
+      out.write(
+        `${JSON.stringify({
+          file: o.file,
+          status: o.status,
+          title: o.title ?? null,
+          description: o.description ?? null,
+          keywords: o.keywords ?? [],
+          languages: o.result ?? null,
+          model: o.model ?? null,
+          provider: o.provider ?? null,
+          cached: o.cacheHit ?? false,
+          target: o.target ?? null,
+          fields: o.fieldsWritten ?? [],
+          warnings: o.warnings ?? [],
+          tokens: (o.tokensIn ?? 0) + (o.tokensOut ?? 0),
+          cost: o.cost ?? 0,
+          durationMs: o.durationMs,
+          dryRun: o.dryRun ?? false,
+          error: o.status === 'failed' ? (o.reason ?? null) : null,
+          errorKind: o.errorKind ?? null,
+          reason: o.status === 'skipped' ? (o.reason ?? null) : null,
+        })}\n`,
+      ),
+    finish: (summary) => {
+      if (summary.stopped) err.write(`phototag: stopped: ${summary.stopped}\n`);
+      err.write(`${summaryLine(summary)}\n`);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { defaultDataDir } from './paths.js';
+import { MetadataTool } from './exiftool.js';
+import { Store } from './store.js';
+import type { Config } from './config/schema.js';
+import type { PipelineParts, TagOptions } from './pipeline.js';
+import type { Source } from './types.js';
+import { VisionClient } from './vision/client.js';
+import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
+
+export interface Session {
+  store: Store;
+  tool: MetadataTool;
+  provider: ResolvedProvider;
+  vision: VisionClient;
+  parts: PipelineParts;
+  options: TagOptions;
+  close(): Promise<void>;
+}
+
+export function dataDirOf(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  return config.dataDir ?? defaultDataDir(env);
+}
+
+export function openStore(config: Config, env: NodeJS.ProcessEnv = process.env): Store {
+  return Store.inDataDir(dataDirOf(config, env));
+}
+
+/** Everything a tagging run needs, started in order: store, provider, model list, ExifTool. */
+export async function openSession(config: Config, run: { dryRun: boolean; source: Source; env?: NodeJS.ProcessEnv; onCall?: (model: string, ok: boolean, ms: number) => void }): Promise<Session> {
+  const env = run.env ?? process.env;
+  const provider = await resolveProvider(config, env);
+  const store = openStore(config, env);
+  let tool: MetadataTool | undefined;
+  try {
+    const { candidates } = await resolveCandidates(provider, store);
+    const vision = new VisionClient(
+      {
+        provider: provider.preset.name,
+        baseUrl: provider.baseUrl,
+        apiKey: provider.apiKey,
+        candidates,
+        fallback: provider.model === 'auto',
+        timeoutMs: config.timeoutSeconds * 1000,
+        maxAttempts: config.maxAttempts,
+        rpm: provider.rpm,
+      },
+      {
+        onCall: (model, ok, ms) => {
+          store.recordModelOutcome(model, ok);
+          run.onCall?.(model, ok, ms);
+        },
+      },
+    );
+    tool = new MetadataTool(config.concurrency);
+    const options: TagOptions = {
+      languages: config.languages,
+      maxKeywords: config.maxKeywords,
+      bannedKeywords: config.bannedKeywords,
+      maxEdge: config.maxEdge,
+      jpegQuality: config.jpegQuality,
+      sidecar: config.sidecar,
+      sidecarName: config.sidecarName,
+      overwrite: config.overwrite,
+      force: config.force,
+      backup: config.backup,
+      dryRun: run.dryRun,
+      source: run.source,
+    };
+    const parts: PipelineParts = {
+      store,
+      tool,
+      modelKey: provider.model,
+      analyze: (jpeg, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, signal }),
+    };
+    const openedTool = tool;
+    return {
+      store,
+      tool,
+      provider,
+      vision,
+      parts,
+      options,
+      async close() {
+        await openedTool.close();
+        store.close();
+      },
+    };
+  } catch (error) {
+    await tool?.close();
+    store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,163 @@
+// A fake OpenAI-compatible vision server on 127.0.0.1 speaking the real wire format (chat completions
+// with image_url content, /models in OpenRouter's shape). Used by the integration tests and `npm run bench`.
+import http from 'node:http';
+
+/**
+ * @typedef {{ type: 'ok', title?: string, keywords?: string[] }
+ *   | { type: 'fenced' } | { type: 'prose' } | { type: 'invalid' } | { type: 'malformed' } | { type: 'reasoning' }
+ *   | { type: 'http', status: number, retryAfter?: string, message?: string }
+ *   | { type: 'error-200', code: number, message?: string }
+ *   | { type: 'hang' }} Behaviour
+ */
+
+/** JPEG width and height from the first SOF marker. */
+export function jpegSize(buffer) {
+  let i = 2;
+  while (i + 9 < buffer.length) {
+    if (buffer[i] !== 0xff) return undefined;
+    const marker = buffer[i + 1];
+    const length = buffer.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { height: buffer.readUInt16BE(i + 5), width: buffer.readUInt16BE(i + 7) };
+    }
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+const WORDS = {
+  en: { title: 'Photo', description: 'A photograph of width', keywords: ['landscape', 'outdoor', 'Landscape', 'travel', 'nature'] },
+  ru: { title: 'Фото', description: 'Фотография шириной', keywords: ['пейзаж', 'природа', 'Пейзаж', 'путешествие'] },
+};
+
+function languagesOf(body) {
+  const required = body.response_format?.json_schema?.schema?.required;
+  if (Array.isArray(required)) return required;
+  const text = JSON.stringify(body.messages);
+  const found = [...text.matchAll(/\\"([a-z]{2})\\" = /g)].map((m) => m[1]);
+  return found.length ? found : ['en'];
+}
+
+function answerFor(body, image, behaviour) {
+  const size = image ? jpegSize(image) : undefined;
+  const dims = size ? `${size.width}x${size.height}` : 'unknown';
+  const object = {};
+  for (const lang of languagesOf(body)) {
+    const words = WORDS[lang] ?? WORDS.en;
+    object[lang] = {
+      title: behaviour.title ?? `${words.title} ${dims}`,
+      description: `${words.description} ${dims}.`,
+      keywords: behaviour.keywords ?? [...words.keywords, dims],
+    };
+  }
+  return object;
+}
+
+/**
+ * Start the fake. `script` is consumed one behaviour per chat call; when empty, `fallback` (default ok) answers.
+ * @param {{ latencyMs?: number, models?: object[], script?: Behaviour[], fallback?: Behaviour | ((n: number) => Behaviour), port?: number }} [options]
+ */
+export async function startFakeOpenAI(options = {}) {
+  const state = {
+    calls: /** @type {{ model: string, imageBytes: number, width?: number, height?: number, responseFormat?: string, languages: string[], auth?: string, at: number }[]} */ ([]),
+    script: [...(options.script ?? [])],
+    latencyMs: options.latencyMs ?? 0,
+    fallback: options.fallback ?? { type: 'ok' },
+    models: options.models ?? defaultModels(),
+    modelListRequests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
+  const sockets = new Set();
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname.endsWith('/models')) {
+      state.modelListRequests++;
+      return send(res, 200, { data: state.models });
+    }
+    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) return send(res, 404, { error: { message: 'not found', code: 404 } });
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const content = body.messages?.find((m) => Array.isArray(m.content))?.content ?? [];
+    const dataUrl = content.find((c) => c.type === 'image_url')?.image_url?.url ?? '';
+    const image = dataUrl.startsWith('data:image/jpeg;base64,') ? Buffer.from(dataUrl.slice(23), 'base64') : undefined;
+    const size = image ? jpegSize(image) : undefined;
+    const n = state.calls.length;
+    state.calls.push({ model: body.model, imageBytes: image?.length ?? 0, width: size?.width, height: size?.height, responseFormat: body.response_format?.type, languages: languagesOf(body), auth: req.headers.authorization, at: Date.now() });
+    const behaviour = state.script.shift() ?? (typeof state.fallback === 'function' ? state.fallback(n) : state.fallback);
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    try {
+      if (behaviour.type === 'hang') {
+        await new Promise((resolve) => req.socket.once('close', resolve));
+        return;
+      }
+      if (state.latencyMs) await new Promise((r) => setTimeout(r, state.latencyMs));
+      if (behaviour.type === 'http') {
+        const headers = behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {};
+        return send(res, behaviour.status, { error: { message: behaviour.message ?? `fake error ${behaviour.status}`, code: behaviour.status } }, headers);
+      }
+      if (behaviour.type === 'error-200') return send(res, 200, { error: { message: behaviour.message ?? 'Provider returned error', code: behaviour.code } });
+      const object = answerFor(body, image, behaviour);
+      const json = JSON.stringify(object);
+      const text =
+        behaviour.type === 'fenced' ? `Here you go:\n\`\`\`json\n${JSON.stringify(object, null, 2)}\n\`\`\``
+        : behaviour.type === 'prose' ? `Sure! The metadata is ${json} — hope that helps.`
+        : behaviour.type === 'reasoning' ? `<think>Let me think about {the photo}.</think>${json}`
+        : behaviour.type === 'invalid' ? JSON.stringify({ en: { title: '', keywords: 'x' } })
+        : behaviour.type === 'malformed' ? '{"en": {"title": "Broken", "description": '
+        : json;
+      return send(res, 200, {
+        id: `chatcmpl-${n}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model === 'auto' ? 'fake/vision' : body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 800, completion_tokens: 120, total_tokens: 920 },
+      });
+    } finally {
+      state.inFlight--;
+    }
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return {
+    url: `http://127.0.0.1:${address.port}/v1`,
+    state,
+    /** Queue behaviours for the next calls. */
+    push(...behaviours) {
+      state.script.push(...behaviours);
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function send(res, status, body, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function defaultModels() {
+  const model = (id, prompt, completion, inputs = ['text', 'image']) => ({
+    id,
+    name: id,
+    context_length: 32768,
+    architecture: { input_modalities: inputs, output_modalities: ['text'], modality: `${inputs.join('+')}->text` },
+    pricing: { prompt: String(prompt), completion: String(completion) },
+    supported_parameters: ['max_tokens', 'temperature', 'response_format', 'structured_outputs'],
+  });
+  return [
+    model('paid/vision-pro', 0.000002, 0.000008),
+    model('free/vision-a:free', 0, 0),
+    model('free/vision-b:free', 0, 0),
+    model('free/text-only:free', 0, 0, ['text']),
+  ];
+}
