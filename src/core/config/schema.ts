@@ -12,7 +12,7 @@ const language = z
 export const configSchema = z
   .object({
     provider: z.enum(PROVIDERS).optional(),
-    baseUrl: z.url().optional(),
+    baseUrl: z.url({ protocol: /^https?$/u }).optional(),
     apiKey: z.string().min(1).optional(),
     model: z.string().min(1).default('auto'),
     languages: z.array(language).min(1).default(['en']),

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, maskSecrets } from '../../src/core/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { tempDir } from '../support/corpus.js';
+
+const dirs: string[] = [];
+function dirWith(files: Record<string, string>): string {
+  const dir = tempDir('phototag-config-');
+  dirs.push(dir);
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('loadConfig', () => {
+  it('gives the documented defaults with no file', async () => {
+    const { config, source } = await loadConfig({ cwd: dirWith({}), env: {} });
+    expect(source).toBeUndefined();
+    expect(config).toMatchObject({ model: 'auto', languages: ['en'], maxKeywords: 30, concurrency: 2, sidecarName: 'base', overwrite: false, force: false, backup: false });
+  });
+
+  it.each([
+    ['phototag.config.json', '{"languages": ["en", "ru"]}'],
+    ['phototag.config.yaml', 'languages: [en, ru]\n'],
+    ['.phototagrc', 'languages:\n  - en\n  - ru\n'],
+    ['phototag.config.mjs', 'export default { languages: ["en", "ru"] };\n'],
+    ['package.json', '{"name": "x", "phototag": {"languages": ["en", "ru"]}}'],
+  ])('reads %s', async (name, content) => {
+    const dir = dirWith({ [name]: content });
+    const { config, source } = await loadConfig({ cwd: dir, env: {} });
+    expect(config.languages).toEqual(['en', 'ru']);
+    expect(source).toBe(path.join(dir, name));
+  });
+
+  it('reads --config FILE relative to the working folder', async () => {
+    const dir = dirWith({ 'custom.yml': 'concurrency: 4\n' });
+    const { config } = await loadConfig({ cwd: dir, configFile: 'custom.yml', env: {} });
+    expect(config.concurrency).toBe(4);
+  });
+
+  it('layers flags over environment over file over defaults', async () => {
+    const dir = dirWith({ 'phototag.config.json': '{"concurrency": 3, "model": "file/model", "languages": ["de"], "maxKeywords": 12}' });
+    const { config, origins } = await loadConfig({ cwd: dir, env: { PHOTOTAG_MODEL: 'env/model', PHOTOTAG_LANG: 'en,ru' }, flags: { model: 'flag/model', concurrency: undefined } });
+    expect(config.model).toBe('flag/model');
+    expect(config.languages).toEqual(['en', 'ru']);
+    expect(config.concurrency).toBe(3);
+    expect(config.maxKeywords).toBe(12);
+    expect(config.rpm).toBeUndefined();
+    expect(origins).toMatchObject({ model: 'flag', languages: 'env', concurrency: 'file' });
+  });
+
+  it('names the key, the value and what was expected for a bad value', async () => {
+    const dir = dirWith({ 'phototag.config.json': '{"concurrency": "fast"}' });
+    const error = await loadConfig({ cwd: dir, env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    expect((error as Error).message).toMatch(/"concurrency" is "fast" \(string\); expected a number/);
+    expect((error as Error).message).toContain('phototag.config.json');
+  });
+
+  it('rejects an unknown provider, listing the choices', async () => {
+    const error = await loadConfig({ cwd: dirWith({}), env: { PHOTOTAG_PROVIDER: 'gemini' } }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/"provider" is "gemini" \(string\); expected one of "openrouter", "openai", "ollama", "lmstudio"/);
+    expect((error as Error).message).toContain('environment');
+  });
+
+  it('rejects unknown keys (a typo would otherwise be ignored silently)', async () => {
+    const error = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"langauges": ["en"]}' }), env: {} }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('unknown key "langauges"');
+  });
+
+  it('rejects a bad language code and a bad URL', async () => {
+    await expect(loadConfig({ cwd: dirWith({}), env: {}, flags: { languages: ['english'] } })).rejects.toThrow(/"languages.0" is "english"/);
+    await expect(loadConfig({ cwd: dirWith({}), env: {}, flags: { baseUrl: 'localhost:11434' } })).rejects.toThrow(/"baseUrl" .*expected a URL/);
+  });
+
+  it('reports a config file that is not valid YAML/JSON as a config error', async () => {
+    const error = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"languages": [' }), env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+  });
+
+  it('masks secrets', async () => {
+    const { config } = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"apiKey": "sk-or-v1-secret"}' }), env: {} });
+    const shown = JSON.stringify(maskSecrets(config));
+    expect(shown).not.toContain('sk-or-v1-secret');
+    expect(shown).toContain('********');
+  });
+});

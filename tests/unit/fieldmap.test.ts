@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { existingText, isFullyTagged, planWrite, verifyWrite } from '../../src/core/fieldmap.js';
+
+const result = {
+  en: { title: 'Red barn at dawn', description: 'A red barn in a misty field.', keywords: ['barn', 'farm', 'dawn'] },
+  ru: { title: 'Красный амбар на рассвете', description: 'Красный амбар в туманном поле.', keywords: ['амбар', 'ферма'] },
+};
+const jpeg = { iptc: true, exif: true };
+
+describe('planWrite', () => {
+  it('fills every field of an empty photo: lang-alt XMP, IPTC with UTF-8 marker, EXIF', () => {
+    const plan = planWrite(result, ['en', 'ru'], existingText({}), jpeg, false);
+    expect(plan.tags).toEqual({
+      'XMP-dc:Title-x-default': 'Red barn at dawn',
+      'IPTC:ObjectName': 'Red barn at dawn',
+      'XMP-dc:Description-x-default': 'A red barn in a misty field.',
+      'IPTC:Caption-Abstract': 'A red barn in a misty field.',
+      'IFD0:ImageDescription': 'A red barn in a misty field.',
+      'XMP-dc:Title-ru': 'Красный амбар на рассвете',
+      'XMP-dc:Description-ru': 'Красный амбар в туманном поле.',
+      'XMP-dc:Subject': ['barn', 'farm', 'dawn', 'амбар', 'ферма'],
+      'XMP-lr:HierarchicalSubject': ['barn', 'farm', 'dawn', 'амбар', 'ферма'],
+      'IPTC:Keywords': ['barn', 'farm', 'dawn', 'амбар', 'ферма'],
+      'IPTC:CodedCharacterSet': 'UTF8',
+    });
+    expect(plan.reencodeIptc).toBe(false);
+  });
+
+  it('keeps what a person wrote and only adds keywords', () => {
+    const existing = existingText({ 'XMP-dc:Title': 'My barn', 'IPTC:Keywords': ['Barn', 'family'], 'XMP-dc:Subject': 'Barn' });
+    const plan = planWrite(result, ['en'], existing, jpeg, false);
+    expect(plan.tags['XMP-dc:Title-x-default']).toBeUndefined();
+    expect(plan.tags['IPTC:ObjectName']).toBeUndefined();
+    expect(plan.tags['XMP-dc:Description-x-default']).toBe('A red barn in a misty field.');
+    expect(plan.tags['XMP-dc:Subject']).toEqual(['Barn', 'family', 'farm', 'dawn']);
+  });
+
+  it('replaces everything with overwrite', () => {
+    const existing = existingText({ 'XMP-dc:Title': 'My barn', 'IPTC:Keywords': ['family'] });
+    const plan = planWrite(result, ['en'], existing, jpeg, true);
+    expect(plan.tags['XMP-dc:Title-x-default']).toBe('Red barn at dawn');
+    expect(plan.tags['XMP-dc:Subject']).toEqual(['barn', 'farm', 'dawn']);
+  });
+
+  it('treats camera filler in ImageDescription as empty', () => {
+    const existing = existingText({ 'IFD0:ImageDescription': 'OLYMPUS DIGITAL CAMERA         ' });
+    expect(existing.description).toBeUndefined();
+    expect(planWrite(result, ['en'], existing, jpeg, false).tags['IFD0:ImageDescription']).toBe('A red barn in a misty field.');
+  });
+
+  it('cuts IPTC values at their byte limits on character boundaries, XMP keeps the full text', () => {
+    const long = { ru: { title: 'Очень длинное название фотографии про красный амбар на рассвете', description: 'д'.repeat(1500), keywords: ['очень-длинное-ключевое-слово-про-амбар-на-рассвете'] } };
+    const plan = planWrite(long, ['ru'], existingText({}), jpeg, false);
+    expect(Buffer.byteLength(plan.tags['IPTC:ObjectName'] as string)).toBeLessThanOrEqual(64);
+    expect(Buffer.byteLength(plan.tags['IPTC:Caption-Abstract'] as string)).toBeLessThanOrEqual(2000);
+    expect(Buffer.byteLength((plan.tags['IPTC:Keywords'] as string[])[0]!)).toBeLessThanOrEqual(64);
+    expect(plan.tags['XMP-dc:Title-x-default']).toBe(long.ru.title);
+    expect((plan.tags['XMP-dc:Subject'] as string[])[0]).toBe(long.ru.keywords[0]);
+  });
+
+  it('writes no IPTC or EXIF where the destination cannot hold them', () => {
+    const plan = planWrite(result, ['en'], existingText({}), { iptc: false, exif: false }, false);
+    expect(Object.keys(plan.tags).filter((t) => !t.startsWith('XMP'))).toEqual([]);
+  });
+
+  it('re-encodes legacy IPTC that has no UTF-8 marker', () => {
+    const plan = planWrite(result, ['en'], existingText({ 'IPTC:Caption-Abstract': 'Straße' }), jpeg, false);
+    expect(plan.reencodeIptc).toBe(true);
+  });
+});
+
+describe('isFullyTagged and verifyWrite', () => {
+  it('needs a title, a description and keywords', () => {
+    expect(isFullyTagged(existingText({ 'XMP-dc:Title': 't', 'IPTC:Caption-Abstract': 'd', 'IPTC:Keywords': 'k' }))).toBe(true);
+    expect(isFullyTagged(existingText({ 'XMP-dc:Title': 't', 'IPTC:Caption-Abstract': 'd' }))).toBe(false);
+  });
+
+  it('names every field whose read-back differs', () => {
+    const wanted = { 'XMP-dc:Title-x-default': 'Привет', 'IPTC:Keywords': ['один', 'два'], 'IPTC:CodedCharacterSet': 'UTF8' };
+    expect(verifyWrite(wanted, { 'XMP-dc:Title': 'Привет', 'IPTC:Keywords': ['один', 'два'] })).toEqual([]);
+    expect(verifyWrite(wanted, { 'XMP-dc:Title': 'Привет', 'IPTC:Keywords': ['?????', '???'] })).toEqual(['IPTC:Keywords']);
+    expect(verifyWrite(wanted, {})).toEqual(['XMP-dc:Title', 'IPTC:Keywords']);
+  });
+});
