@@ -30,6 +30,7 @@ const FORMATS: Record<string, PhotoFormat> = {
   TIFF: inFile('TIFF', 'sharp', true),
   PNG: inFile('PNG', 'sharp', false),
   WEBP: inFile('WebP', 'sharp', false),
+  'EXTENDED WEBP': inFile('WebP', 'sharp', false),
   GIF: inFile('GIF', 'sharp', false, false),
   AVIF: inFile('AVIF', 'sharp', false),
   HEIC: inFile('HEIC', 'heif', false),
