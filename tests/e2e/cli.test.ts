@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir } from '../support/corpus.js';
+import { startFakeOpenAI } from '../support/fake-openai.js';
+
+const BIN = path.join(ROOT, 'bin', 'phototag.js');
+const SECRET = 'sk-or-v1-e2e-secret-abcdef';
+
+type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
+let fake: Fake;
+let dir: string;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  dir = tempDir('phototag-e2e-');
+});
+afterAll(async () => {
+  await fake.close();
+  await closeTestExifTool();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI as a user would, in a folder of its own, with a clean environment. */
+function phototag(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), ...options.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const provider = () => ['--provider', 'openrouter', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0'];
+
+describe('phototag tag (built CLI)', () => {
+  it('tags photos, prints NDJSON only, and exits 1 when one photo failed', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'json-'));
+    const [good] = copyCorpus(work, ['jpeg/htc-desire-gps.jpg']);
+    const missing = path.join(work, 'missing.jpg');
+    const run = await phototag(['tag', ...provider(), '--json', '--lang', 'en,ru', good!, missing], { env: { OPENROUTER_API_KEY: SECRET } });
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(2);
+    const byFile = Object.fromEntries(lines.map((l) => [l.file, l]));
+    expect(byFile[good!]).toMatchObject({ status: 'done', title: 'Photo 776x909', model: 'fake/vision', error: null });
+    expect(byFile[good!].keywords).toContain('путешествие');
+    expect(byFile[missing]).toMatchObject({ status: 'failed', error: 'no such file', title: null });
+    expect(run.stderr).toMatch(/1 done, 0 skipped, 1 failed/);
+    expect((await readTags(good!))['XMP-dc:Title-ru']).toBe('Фото 776x909');
+  });
+
+  it('exits 0 when every photo is done or skipped, with one plain line per photo and a summary', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'plain-'));
+    const [photo] = copyCorpus(work, ['jpeg/nikon-d5000.jpg']);
+    const first = await phototag(['tag', ...provider(), photo!], { env: { OPENROUTER_API_KEY: SECRET }, cwd: work });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('✓ nikon-d5000.jpg: tagged "Photo 858x570"');
+    expect(first.stdout.trim().split('\n').at(-1)).toMatch(/^1 done, 0 skipped, 0 failed in [\d.]+ s · 1 analyzed/);
+    const second = await phototag(['tag', ...provider(), photo!], { env: { OPENROUTER_API_KEY: SECRET }, cwd: work });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('- nikon-d5000.jpg: skipped, unchanged since it was tagged');
+  });
+
+  it('stops on a refused key with one clear message, exit 1, and never prints the key', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'auth-'));
+    const files = copyCorpus(work, ['jpeg/nikon-d5000.jpg', 'jpeg/htc-desire-gps.jpg']);
+    fake.push({ type: 'http', status: 401, message: `No auth credentials found for ${SECRET}` });
+    const run = await phototag(['tag', ...provider(), '--concurrency', '1', ...files], { env: { OPENROUTER_API_KEY: SECRET } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/stopped: The provider refused the API key \(HTTP 401/);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it('says how to get going when no provider is configured', async () => {
+    const run = await phototag(['tag', 'x.jpg'], { env: {} });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('No vision model is configured');
+    expect(run.stderr).toContain('OPENROUTER_API_KEY');
+  });
+
+  it('exits 2 on a bad config value, naming key, value and expectation', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'badconfig-'));
+    fs.writeFileSync(path.join(work, 'phototag.config.yaml'), 'concurrency: lots\n');
+    const run = await phototag(['tag', 'x.jpg'], { cwd: work, env: { OPENROUTER_API_KEY: SECRET } });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(`phototag: Invalid config (${path.join(work, 'phototag.config.yaml')}): "concurrency" is "lots" (string); expected a number`);
+  });
+
+  it('exits 2 on a bad flag, naming the option, the value and its type', async () => {
+    const run = await phototag(['tag', '--concurrency', 'two', 'x.jpg']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--concurrency takes a whole number ≥ 1; got "two" (string)');
+    const unknown = await phototag(['tag', '--frobnicate', 'x.jpg']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--frobnicate'");
+  });
+});
+
+describe('phototag config, models, --help, --version', () => {
+  it('prints the effective config with secrets masked and where it came from', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'config-'));
+    fs.writeFileSync(path.join(work, 'phototag.config.json'), JSON.stringify({ apiKey: SECRET, languages: ['en', 'ru'] }));
+    const run = await phototag(['config'], { cwd: work, env: { PHOTOTAG_MODEL: 'some/model' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`# loaded from: ${path.join(work, 'phototag.config.json')}`);
+    expect(run.stdout).toContain('languages: ["en","ru"]  # file');
+    expect(run.stdout).toContain('model: "some/model"  # env');
+    expect(run.stdout).toContain('apiKey: "********"  # file');
+    expect(run.stdout).not.toContain(SECRET);
+  });
+
+  it('lists vision models with free ones marked and the chosen one first', async () => {
+    const run = await phototag(['models', '--provider', 'openrouter', '--base-url', fake.url], { env: { OPENROUTER_API_KEY: SECRET } });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[1]).toBe('* free/vision-a:free  (chosen, free)');
+    expect(run.stdout).toContain('  paid/vision-pro  ($2.00/$8.00 per M tokens)');
+    expect(run.stdout).not.toContain('text-only');
+  });
+
+  it('has --help on every command and --version', async () => {
+    for (const args of [['--help'], ['tag', '--help'], ['config', '--help'], ['models', '--help']]) {
+      const run = await phototag(args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('Usage: phototag');
+    }
+    const tagHelp = await phototag(['tag', '--help']);
+    for (const flag of ['--lang', '--provider', '--base-url', '--model', '--concurrency', '--rpm', '--json', '--dry-run', '--force', '--overwrite', '--sidecar', '--sidecar-name', '--backup', '--max-keywords', '--data-dir']) {
+      expect(tagHelp.stdout).toContain(flag);
+    }
+    const version = await phototag(['--version']);
+    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+  });
+});
