@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type CommandType } from './commands/commander.js';
 import { createRequire } from 'node:module';
 import { ExitCode, FatalError } from './core/errors.js';
 import { addProviderOptions, addTagOptions } from './commands/options.js';
@@ -7,7 +7,7 @@ import { commandExitCode } from './commands/exit-code.js';
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** Build the program; each command's module is imported only when it runs, so --help stays fast. */
-export function buildProgram(signal: AbortSignal): Command {
+export function buildProgram(signal: AbortSignal): CommandType {
   const program = new Command('phototag')
     .description('AI titles, descriptions and keywords written into your photos (XMP, IPTC, EXIF) — verified, pixels never re-encoded.')
     .version(version, '-V, --version')
@@ -17,7 +17,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .exitOverride();
 
   addTagOptions(program.command('tag').description('tag photos: analyze each with a vision model and write the result into it').argument('<files...>', 'photos to tag'))
-    .action(async (files: string[], flags, command: Command) => {
+    .action(async (files: string[], flags, command: CommandType) => {
       const { runTag } = await import('./commands/tag.js');
       return runTag(files, { ...flags, config: command.optsWithGlobals().config }, signal);
     });
@@ -26,7 +26,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .command('config')
     .description('print the effective config (secrets masked) and where it was loaded from')
     .option('--json', 'print it as JSON')
-    .action(async (flags, command: Command) => {
+    .action(async (flags, command: CommandType) => {
       const { runConfig } = await import('./commands/config.js');
       return runConfig({ ...flags, config: command.optsWithGlobals().config });
     });
@@ -35,7 +35,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--all', 'list every model, not only vision models')
     .option('--refresh', 'fetch the list again instead of using the 24-hour cache')
     .option('--json', 'print JSON')
-    .action(async (flags, command: Command) => {
+    .action(async (flags, command: CommandType) => {
       const { runModels } = await import('./commands/models.js');
       return runModels({ ...flags, config: command.optsWithGlobals().config });
     });
