@@ -1,13 +1,14 @@
-import { Command, CommanderError, type CommandType } from './commands/commander.js';
-import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { ExitCode, FatalError } from './core/errors.js';
 import { addProviderOptions, addTagOptions } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
 /** Build the program; each command's module is imported only when it runs, so --help stays fast. */
-export function buildProgram(signal: AbortSignal): CommandType {
+export function buildProgram(signal: AbortSignal): Command {
   const program = new Command('phototag')
     .description('AI titles, descriptions and keywords written into your photos (XMP, IPTC, EXIF) — verified, pixels never re-encoded.')
     .version(version, '-V, --version')
@@ -17,7 +18,7 @@ export function buildProgram(signal: AbortSignal): CommandType {
     .exitOverride();
 
   addTagOptions(program.command('tag').description('tag photos: analyze each with a vision model and write the result into it').argument('<files...>', 'photos to tag'))
-    .action(async (files: string[], flags, command: CommandType) => {
+    .action(async (files: string[], flags, command: Command) => {
       const { runTag } = await import('./commands/tag.js');
       return runTag(files, { ...flags, config: command.optsWithGlobals().config }, signal);
     });
@@ -26,7 +27,7 @@ export function buildProgram(signal: AbortSignal): CommandType {
     .command('config')
     .description('print the effective config (secrets masked) and where it was loaded from')
     .option('--json', 'print it as JSON')
-    .action(async (flags, command: CommandType) => {
+    .action(async (flags, command: Command) => {
       const { runConfig } = await import('./commands/config.js');
       return runConfig({ ...flags, config: command.optsWithGlobals().config });
     });
@@ -35,7 +36,7 @@ export function buildProgram(signal: AbortSignal): CommandType {
     .option('--all', 'list every model, not only vision models')
     .option('--refresh', 'fetch the list again instead of using the 24-hour cache')
     .option('--json', 'print JSON')
-    .action(async (flags, command: CommandType) => {
+    .action(async (flags, command: Command) => {
       const { runModels } = await import('./commands/models.js');
       return runModels({ ...flags, config: command.optsWithGlobals().config });
     });

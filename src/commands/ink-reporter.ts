@@ -1,11 +1,13 @@
 import { createElement } from 'react';
-import { render } from 'ink';
-import { TagProgress, type TagProgressProps } from '../ui/TagProgress.js';
+import { makeTagProgress, type TagProgressProps } from '../ui/TagProgress.js';
 import type { PhotoOutcome } from '../core/types.js';
 import { displayPath, outcomeLine, summaryLine, type Reporter } from './reporter.js';
 
 /** The TTY face of a run: an ink progress view, redrawn at most ten times a second. */
-export function inkReporter(): Reporter {
+export async function inkReporter(): Promise<Reporter> {
+  const ink = await import('ink');
+  const { render } = ink;
+  const TagProgress = makeTagProgress(ink);
   const cwd = process.cwd();
   const state: TagProgressProps = { total: 0, finished: [], active: [], startedAt: Date.now(), now: Date.now(), tokens: 0, cost: 0, lines: [] };
   const app = render(createElement(TagProgress, state), { exitOnCtrlC: false });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type CommandType as Command } from './commander.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { splitList } from '../core/text.js';
 import { PROVIDERS } from '../core/config/providers.js';
 import type { ConfigInput } from '../core/config/schema.js';

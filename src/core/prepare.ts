@@ -20,10 +20,11 @@ export const MAX_PIXELS = 268_402_689;
 export const MIN_PREVIEW_EDGE = 512;
 const PREVIEW_TAGS: PreviewTag[] = ['PreviewImage', 'JpgFromRaw', 'OtherImage'];
 
-type Sharp = typeof import('sharp').default;
+const importSharp = () => import('sharp').then((m) => m.default);
+type Sharp = Awaited<ReturnType<typeof importSharp>>;
 let sharpModule: Promise<Sharp> | undefined;
 function loadSharp(): Promise<Sharp> {
-  sharpModule ??= import('sharp').then((m) => m.default);
+  sharpModule ??= importSharp();
   return sharpModule;
 }
 
@@ -89,7 +90,7 @@ async function shrinkRawPreview(file: string, orientation: number | undefined, t
   throw new PhotoError('no-preview', 'no usable preview (the RAW file embeds no JPEG preview of at least 512 px)');
 }
 
-function applyOrientation(pipeline: import('sharp').Sharp, orientation: number): import('sharp').Sharp {
+function applyOrientation(pipeline: ReturnType<Sharp>, orientation: number): ReturnType<Sharp> {
   switch (orientation) {
     case 2: return pipeline.flop();
     case 3: return pipeline.rotate(180);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir } from '../support/corpus.js';
-import { startFakeOpenAI } from '../support/fake-openai.js';
+import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 const BIN = path.join(ROOT, 'bin', 'phototag.js');
 const SECRET = 'sk-or-v1-e2e-secret-abcdef';

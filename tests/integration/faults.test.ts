@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FatalError } from '../../src/core/errors.js';
 import { closeTestExifTool, copyCorpus, readTags, sha256, tempDir } from '../support/corpus.js';
-import { startFakeOpenAI } from '../support/fake-openai.js';
+import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { tagFiles } from '../support/harness.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;

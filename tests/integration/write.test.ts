@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTestExifTool, copyCorpus, exiv2, list, readTags, sha256, tempDir } from '../support/corpus.js';
-import { startFakeOpenAI } from '../support/fake-openai.js';
+import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { tagFiles } from '../support/harness.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;

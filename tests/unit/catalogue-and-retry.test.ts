@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { freeVisionCandidates, parseCatalogue } from '../../src/core/vision/catalogue.js';
 import { faultFromBody, faultFromError, redact } from '../../src/core/vision/faults.js';
 import { backoffDelay, parseRetryAfter } from '../../src/core/retry.js';
-import { defaultModels } from '../support/fake-openai.js';
+import { defaultModels } from '../support/fake-openai.mjs';
 
 describe('model selection from a catalogue', () => {
   const catalogue = parseCatalogue([

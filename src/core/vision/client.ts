@@ -51,13 +51,14 @@ export class VisionClient {
   private async sdk(): Promise<OpenAI> {
     if (!this.client) {
       const { default: OpenAISdk } = await import('openai');
+      // The SDK is imported as ESM at run time; its CommonJS typings describe the same class.
       this.client = new OpenAISdk({
         baseURL: this.settings.baseUrl,
         apiKey: this.settings.apiKey ?? 'not-needed',
         maxRetries: 0,
         timeout: this.settings.timeoutMs,
         defaultHeaders: { 'HTTP-Referer': 'https://github.com/phototag/phototag', 'X-Title': 'phototag' },
-      });
+      }) as unknown as OpenAI;
       if (this.settings.rpm > 0) {
         const { default: PQueue } = await import('p-queue');
         this.limiter = new PQueue({ concurrency: Infinity, intervalCap: 1, interval: Math.ceil(60_000 / this.settings.rpm) });
