@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // npm run bench: local overhead per photo, bytes and calls per photo, peak RSS and --help start-up,
 // against the fake model server with a fixed latency. Writes the figures into README.md.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeOpenAI } from '../tests/support/fake-openai.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CORPUS = path.resolve(ROOT, '../shared/corpus');
@@ -18,49 +18,70 @@ const { loadConfig } = await import(path.join(ROOT, 'dist/core/config/load.js'))
 const { openSession } = await import(path.join(ROOT, 'dist/core/session.js'));
 const { runBatch } = await import(path.join(ROOT, 'dist/core/runner.js'));
 
-async function tagRun(files, dataDir, fake, concurrency) {
+/** The same pixels with a distinct JPEG comment segment: distinct content, so no copy is a cache hit. */
+function withComment(jpeg, text) {
+  const body = Buffer.from(text, 'utf8');
+  const segment = Buffer.alloc(4 + body.length);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(body.length + 2, 2);
+  body.copy(segment, 4);
+  return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
+}
+
+/** The fake model server in a process of its own, so its parsing and base64 decoding are not counted as ours. */
+async function startFakeProcess(latencyMs) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'tests/support/fake-openai.mjs'), String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(child.stdout, 'data');
+  const url = String(line).trim();
+  return {
+    url,
+    calls: async () => (await (await fetch(new URL('/_state', url))).json()).calls,
+    close: () => child.kill(),
+  };
+}
+
+async function tagRun(warm, files, dataDir, fake, concurrency) {
   const { config } = await loadConfig({ cwd: dataDir, env: {}, flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency, dataDir, languages: ['en', 'ru'] } });
-  let modelMs = 0;
-  const session = await openSession(config, { dryRun: false, source: 'cli', env: { PHOTOTAG_API_KEY: 'bench' }, onCall: (_m, _ok, ms) => (modelMs += ms) });
-  // Warm ExifTool and sharp on one photo outside the measurement: a run pays start-up once, not per photo.
+  const session = await openSession(config, { dryRun: false, source: 'cli', env: { PHOTOTAG_API_KEY: 'bench' } });
+  // Steady state: ExifTool's start-up (~250 ms, once per run) and sharp's first load happen on a warm-up photo.
+  await runBatch([warm], session.options, session.parts, { concurrency });
   const started = performance.now();
   const summary = await runBatch(files, session.options, session.parts, { concurrency });
   const wallMs = performance.now() - started;
   await session.close();
-  return { summary, wallMs, modelMs };
+  return { summary, wallMs };
 }
 
 async function overheadBench() {
-  const fake = await startFakeOpenAI({ latencyMs: LATENCY_MS });
+  const fake = await startFakeProcess(LATENCY_MS);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'phototag-bench-'));
   try {
     const files = [];
     for (const source of LARGE_JPEGS) {
       for (let i = 0; i < COPIES; i++) {
         const target = path.join(dir, `${i}-${path.basename(source)}`);
-        fs.copyFileSync(path.join(CORPUS, source), target);
-        fs.chmodSync(target, 0o644);
+        fs.writeFileSync(target, withComment(fs.readFileSync(path.join(CORPUS, source)), `bench copy ${i}`));
         files.push(target);
       }
     }
     const warm = path.join(dir, 'warm.jpg');
     fs.copyFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg'), warm);
     fs.chmodSync(warm, 0o644);
-    await tagRun([warm], path.join(dir, 'warm-data'), fake, 1);
-    const callsBefore = fake.state.calls.length;
-    const { summary, wallMs, modelMs } = await tagRun(files, path.join(dir, 'data'), fake, 1);
-    const calls = fake.state.calls.slice(callsBefore);
+    const callsBefore = (await fake.calls()).length + 1;
+    const { summary, wallMs } = await tagRun(warm, files, path.join(dir, 'data'), fake, 1);
+    const calls = (await fake.calls()).slice(callsBefore);
     if (summary.done !== files.length) throw new Error(`bench: only ${summary.done} of ${files.length} photos done`);
     return {
       photos: files.length,
-      overheadMs: (wallMs - modelMs) / files.length,
+      // Everything but the model's own time: the fixed latency per call is all the fake server adds.
+      overheadMs: (wallMs - calls.length * LATENCY_MS) / files.length,
       wallMsPerPhoto: wallMs / files.length,
       bytesPerPhoto: calls.reduce((sum, c) => sum + c.imageBytes, 0) / files.length,
       maxBytes: Math.max(...calls.map((c) => c.imageBytes)),
       callsPerPhoto: calls.length / files.length,
     };
   } finally {
-    await fake.close();
+    fake.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -42,6 +42,16 @@ const FORMATS: Record<string, PhotoFormat> = {
   ),
 };
 
+/** What the early decode assumes before ExifTool has named the format. */
+export const SHARP_FORMAT: PhotoFormat = inFile('image', 'sharp', false);
+
+const SHARP_EXTENSIONS = new Set(['jpg', 'jpeg', 'jpe', 'mpo', 'tif', 'tiff', 'png', 'webp', 'gif', 'avif']);
+
+/** The extension says sharp will decode it (the content still decides: see formatOf). */
+export function hasSharpExtension(file: string): boolean {
+  return SHARP_EXTENSIONS.has(path.extname(file).slice(1).toLowerCase());
+}
+
 export function formatOf(fileType: string | undefined): PhotoFormat | undefined {
   return fileType ? FORMATS[fileType.toUpperCase()] : undefined;
 }

@@ -3,8 +3,9 @@ import type { Stats } from 'node:fs';
 import { errorMessage, FatalError, PhotoError } from './errors.js';
 import type { MetadataTool } from './exiftool.js';
 import { existingText, isFullyTagged, planWrite } from './fieldmap.js';
-import { formatOf } from './formats.js';
+import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
 import { hashFile } from './hash.js';
+import { imageDataHash } from './imagehash.js';
 import { normalizeKeywords } from './keywords.js';
 import { prepareImage } from './prepare.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
@@ -80,6 +81,14 @@ async function statPhoto(file: string): Promise<Stats> {
 }
 
 async function tagFile(file: string, stat: Stats, options: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
+  const hash = await hashFile(file);
+  setHash(hash);
+  const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: options.languages };
+  const cached = parts.store.cachedAnalysis(cacheKey);
+  const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
+  // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format.
+  const decoding = !cached && hasSharpExtension(file) ? settle(prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)) : undefined;
+
   const meta = await parts.tool.read(file);
   const format = formatOf(meta.fileType);
   if (!format) {
@@ -96,12 +105,11 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
     return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
-  const hash = await hashFile(file);
-  setHash(hash);
-  const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: options.languages };
-  let analysis = parts.store.cachedAnalysis(cacheKey);
+  // The pre-write image digest is computed while the model thinks.
+  const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
+  let analysis = cached;
   if (!analysis) {
-    const image = await prepareImage(file, format, meta, parts.tool, { maxEdge: options.maxEdge, quality: options.jpegQuality });
+    const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
     parts.onStage?.(file, 'analyzing');
     analysis = await parts.analyze(image.jpeg, signal);
     parts.store.saveAnalysis(cacheKey, analysis);
@@ -126,13 +134,30 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
   if (Object.keys(plan.tags).length === 0) return { ...base, status: 'skipped', reason: 'nothing to add: every field is already filled' };
 
   parts.onStage?.(file, 'writing');
+  const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
+  if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
   const report = await writeVerified(
     parts.tool,
-    { photo: file, file: sidecar?.path ?? file, create: sidecar ? !sidecar.exists : false, imageDataHash: sidecar ? undefined : meta.imageDataHash },
+    { photo: file, file: sidecar?.path ?? file, create: sidecar ? !sidecar.exists : false, imageDataHash: digest, format },
     plan,
     { keepOriginal: options.backup },
   );
   return { ...base, status: 'done', fieldsWritten: report.fieldsWritten, warnings: report.warnings };
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Start work early without an unhandled rejection if its result is never used. */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function unwrap<T>(settled: Settled<T>): T {
+  if (!settled.ok) throw settled.error;
+  return settled.value;
 }
 
 function normalizeResult(result: ModelResult, options: TagOptions): ModelResult {

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { PhotoError, errorMessage } from './errors.js';
 import type { MetadataTool, PreviewTag } from './exiftool.js';
 import type { PhotoFormat } from './formats.js';
@@ -20,10 +21,15 @@ export const MAX_PIXELS = 268_402_689;
 export const MIN_PREVIEW_EDGE = 512;
 const PREVIEW_TAGS: PreviewTag[] = ['PreviewImage', 'JpgFromRaw', 'OtherImage'];
 
-const importSharp = () => import('sharp').then((m) => m.default);
+const importSharp = () =>
+  import('sharp').then((m) => {
+    // sharp sizes its thread pool from a cgroup-limited guess (1 here); use every core for the decode.
+    m.default.concurrency(availableParallelism());
+    return m.default;
+  });
 type Sharp = Awaited<ReturnType<typeof importSharp>>;
 let sharpModule: Promise<Sharp> | undefined;
-function loadSharp(): Promise<Sharp> {
+export function loadSharp(): Promise<Sharp> {
   sharpModule ??= importSharp();
   return sharpModule;
 }
@@ -38,7 +44,7 @@ export async function prepareImage(file: string, format: PhotoFormat, meta: { or
   }
   switch (format.pixels) {
     case 'sharp':
-      return shrink(file, options, { autoOrient: true });
+      return shrink(file, options, { autoOrient: true, sequentialRead: true });
     case 'heif':
       return shrinkHeif(file, options);
     case 'raw-preview':
@@ -46,10 +52,25 @@ export async function prepareImage(file: string, format: PhotoFormat, meta: { or
   }
 }
 
-async function shrink(input: string | Buffer, options: PrepareOptions, orient: { autoOrient: boolean; orientation?: number }, raw?: { width: number; height: number; channels: 4 }): Promise<PreparedImage> {
+/**
+ * One decode at a time (each already uses every core): libvips keeps one error buffer for the process, so two
+ * failing decodes at once could report each other's reason.
+ */
+let decodeQueue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const run = decodeQueue.then(work, work);
+  decodeQueue = run.catch(() => undefined);
+  return run;
+}
+
+function shrink(...args: Parameters<typeof shrinkNow>): Promise<PreparedImage> {
+  return oneAtATime(() => shrinkNow(...args));
+}
+
+async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient: { autoOrient: boolean; orientation?: number; sequentialRead?: boolean }, raw?: { width: number; height: number; channels: 4 }): Promise<PreparedImage> {
   const sharp = await loadSharp();
   try {
-    let pipeline = sharp(input, { failOn: 'warning', limitInputPixels: MAX_PIXELS, ...(raw ? { raw } : {}) });
+    let pipeline = sharp(input, { failOn: 'warning', limitInputPixels: MAX_PIXELS, sequentialRead: orient.sequentialRead ?? false, ...(raw ? { raw } : {}) });
     if (orient.autoOrient) pipeline = pipeline.rotate();
     else if (orient.orientation) pipeline = applyOrientation(pipeline, orient.orientation);
     const { data, info } = await pipeline

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { PhotoError } from './errors.js';
 import { exiftoolError, type MetadataTool, type RawTags } from './exiftool.js';
 import { verifyWrite, type WritePlan } from './fieldmap.js';
+import type { PhotoFormat } from './formats.js';
+import { imageDataHash } from './imagehash.js';
 
 export interface WriteTarget {
   /** The photo, whose pixels must not change. */
@@ -12,8 +14,9 @@ export interface WriteTarget {
   file: string;
   /** The sidecar does not exist yet: create it from the photo's metadata. */
   create: boolean;
-  /** ImageDataHash of the photo before the write (in-file writes only). */
+  /** Digest of the photo's image data before the write (in-file writes only). */
   imageDataHash?: string;
+  format?: PhotoFormat;
 }
 
 export interface WriteReport {
@@ -25,8 +28,9 @@ export interface WriteReport {
 export const TEMP_MARKER = '.phototag-tmp-';
 
 /**
- * Write into a temporary copy, read it back, and only when every field and the image data hash check out,
- * rename it over the target: a crash or a failed check leaves the original untouched.
+ * Have ExifTool write a new file beside the target (`-o`, about twice as fast as an in-place write), read it
+ * back, and only when every field and the image data hash check out rename it over the target: a crash or a
+ * failed check leaves the original untouched.
  */
 export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean }): Promise<WriteReport> {
   const dir = path.dirname(target.file);
@@ -34,24 +38,27 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
   const temp = path.join(dir, `${TEMP_MARKER}${randomBytes(4).toString('hex')}-${base}`);
   const warnings: string[] = [];
   let tags = plan.tags;
+  // A new sidecar is made from the photo's own metadata; anything else is rewritten from itself.
+  const source = target.create ? target.photo : target.file;
+  const write = (what: RawTags) => tool.write(source, what, { outFile: temp, reencodeIptc: plan.reencodeIptc && !target.create });
   try {
-    if (!target.create) await fs.copyFile(target.file, temp);
     try {
-      warnings.push(...(await writeOnce(tool, target, temp, tags, plan.reencodeIptc)));
+      warnings.push(...(await write(tags)));
     } catch (error) {
       // Some cameras write EXIF that ExifTool refuses to rewrite; XMP and IPTC still go in.
-      if (!('IFD0:ImageDescription' in tags) || target.create) throw error;
+      if (!('IFD0:ImageDescription' in tags)) throw error;
       tags = Object.fromEntries(Object.entries(tags).filter(([tag]) => tag !== 'IFD0:ImageDescription'));
-      if (!target.create) await fs.copyFile(target.file, temp);
-      warnings.push(...(await writeOnce(tool, target, temp, tags, plan.reencodeIptc)));
+      await fs.rm(temp, { force: true });
+      warnings.push(...(await write(tags)));
       warnings.push(`EXIF ImageDescription not written: ${exiftoolError(error)}`);
     }
+    if (!target.create) await fs.chmod(temp, (await fs.stat(target.file)).mode & 0o7777);
     const after = await tool.read(temp);
     const mismatched = verifyWrite(tags, after.tags);
     if (mismatched.length > 0) {
       throw new PhotoError('verify-failed', `read-back differs from what was written (${mismatched.join(', ')})${warnings.length ? `: ${warnings.join('; ')}` : ''}`);
     }
-    if (target.imageDataHash && after.imageDataHash !== target.imageDataHash) {
+    if (target.imageDataHash && target.format && (await imageDataHash(temp, target.format, tool)) !== target.imageDataHash) {
       throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');
     }
     if (options.keepOriginal && !target.create) await fs.copyFile(target.file, `${target.file}_original`);
@@ -63,12 +70,4 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     if (error instanceof PhotoError) throw error;
     throw new PhotoError('write-failed', `cannot write metadata: ${exiftoolError(error)}`);
   }
-}
-
-async function writeOnce(tool: MetadataTool, target: WriteTarget, temp: string, tags: RawTags, reencodeIptc: boolean): Promise<string[]> {
-  if (target.create) {
-    await fs.rm(temp, { force: true });
-    return tool.write(target.photo, tags, { keepOriginal: false, outFile: temp });
-  }
-  return tool.write(temp, tags, { keepOriginal: false, reencodeIptc });
 }

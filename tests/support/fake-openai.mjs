@@ -71,6 +71,7 @@ export async function startFakeOpenAI(options = {}) {
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname === '/_state') return send(res, 200, { calls: state.calls, maxInFlight: state.maxInFlight });
     if (req.method === 'GET' && url.pathname.endsWith('/models')) {
       state.modelListRequests++;
       return send(res, 200, { data: state.models });
@@ -160,4 +161,10 @@ export function defaultModels() {
     model('free/vision-b:free', 0, 0),
     model('free/text-only:free', 0, 0, ['text']),
   ];
+}
+
+// `node fake-openai.mjs [latencyMs]`: run it as a separate process (the bench does, so its work is not ours).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const fake = await startFakeOpenAI({ latencyMs: Number(process.argv[2] ?? 0) });
+  process.stdout.write(`${fake.url}\n`);
 }
