@@ -1,0 +1,22 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/core/config/load.js';
+import { configSchema } from '../../src/core/config/schema.js';
+import { ROOT } from '../support/corpus.js';
+
+const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const example = path.join(ROOT, 'config', 'phototag.config.example.yaml');
+
+describe('documentation', () => {
+  it('the README documents every config key', () => {
+    for (const key of Object.keys(configSchema.shape)) expect(readme).toContain(`| \`${key}\` |`);
+  });
+
+  it('the annotated example is a valid config that names every key', async () => {
+    const { config } = await loadConfig({ configFile: example, env: {} });
+    expect(config.languages).toEqual(['en']);
+    const text = fs.readFileSync(example, 'utf8');
+    for (const key of Object.keys(configSchema.shape)) expect(text).toMatch(new RegExp(`^#? ?${key}:`, 'm'));
+  });
+});
