@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { FatalError } from './errors.js';
 import { tagPhoto, type PipelineParts, type Stage, type TagOptions } from './pipeline.js';
@@ -35,7 +34,6 @@ export async function runBatch(files: readonly string[], options: TagOptions, pa
   const started = Date.now();
   const summary: RunSummary = { total: files.length, done: 0, skipped: 0, failed: 0, notStarted: 0, modelCalls: 0, cacheHits: 0, tokensIn: 0, tokensOut: 0, cost: 0, durationMs: 0 };
   const stop = new AbortController();
-  setMaxListeners(Infinity, stop.signal); // every model call in flight listens to it
   const stopAll = () => stop.abort();
   run.signal?.addEventListener('abort', stopAll, { once: true });
   const seen = new Set<string>();
@@ -54,7 +52,8 @@ export async function runBatch(files: readonly string[], options: TagOptions, pa
       }
       run.events?.onStart?.(file);
       try {
-        const outcome = await tagPhoto(file, options, { ...parts, onStage: run.events?.onStage }, stop.signal);
+        // Photos already started are finished, not aborted: an interrupt never leaves one half done.
+        const outcome = await tagPhoto(file, options, { ...parts, onStage: run.events?.onStage });
         count(summary, outcome);
         run.events?.onOutcome?.(outcome);
       } catch (error) {

@@ -109,6 +109,37 @@ describe('phototag tag (built CLI)', () => {
   });
 });
 
+describe('interrupting a run', () => {
+  it('on Ctrl-C finishes the photos in progress, starts no more, leaves no temp file and exits 1', async () => {
+    const slow = await startFakeOpenAI({ latencyMs: 1500 });
+    try {
+      const work = fs.mkdtempSync(path.join(dir, 'sigint-'));
+      const names = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'sony-dsc-hx5v-gps.jpg', 'panasonic-dmc-lc70.jpg'];
+      const files = copyCorpus(work, names.map((n) => `jpeg/${n}`));
+      const child = spawn(process.execPath, [BIN, 'tag', '--provider', 'openai', '--base-url', slow.url, '--model', 'fake/vision', '--concurrency', '2', '--json', ...files], {
+        cwd: work,
+        env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(work, 'data'), PHOTOTAG_API_KEY: SECRET },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.on('data', (d) => (stdout += d));
+      while (slow.state.calls.length < 2) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain('SIGINT received, finishing the photos in progress');
+      expect(stderr).toContain('stopped: interrupted');
+      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.status)).toEqual(['done', 'done']);
+      expect(stderr).toMatch(/2 done, 0 skipped, 0 failed, 4 not started/);
+      expect(fs.readdirSync(work).filter((f) => f.includes('phototag-tmp') || f.endsWith('_original'))).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe('phototag config, models, --help, --version', () => {
   it('prints the effective config with secrets masked and where it came from', async () => {
     const work = fs.mkdtempSync(path.join(dir, 'config-'));
