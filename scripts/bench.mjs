@@ -16,7 +16,6 @@ const LARGE_JPEGS = ['jpeg/apple-iphone6-gps-3264x2448.jpg', 'jpeg/canon-eos1000
 
 const { loadConfig } = await import(path.join(ROOT, 'dist/core/config/load.js'));
 const { openSession } = await import(path.join(ROOT, 'dist/core/session.js'));
-const { runBatch } = await import(path.join(ROOT, 'dist/core/runner.js'));
 
 /** The same pixels with a distinct JPEG comment segment: distinct content, so no copy is a cache hit. */
 function withComment(jpeg, text) {
@@ -44,9 +43,9 @@ async function tagRun(warm, files, dataDir, fake, concurrency) {
   const { config } = await loadConfig({ cwd: dataDir, env: {}, flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency, dataDir, languages: ['en', 'ru'] } });
   const session = await openSession(config, { dryRun: false, source: 'cli', env: { PHOTOTAG_API_KEY: 'bench' } });
   // Steady state: ExifTool's start-up (~250 ms, once per run) and sharp's first load happen on a warm-up photo.
-  await runBatch([warm], session.options, session.parts, { concurrency });
+  await session.run([warm]);
   const started = performance.now();
-  const summary = await runBatch(files, session.options, session.parts, { concurrency });
+  const summary = await session.run(files);
   const wallMs = performance.now() - started;
   await session.close();
   return { summary, wallMs };

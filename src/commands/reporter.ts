@@ -1,4 +1,4 @@
-import type { RunSummary } from '../core/runner.js';
+import type { RunEvents, RunSummary } from '../core/runner.js';
 import type { Stage } from '../core/pipeline.js';
 import type { PhotoOutcome } from '../core/types.js';
 
@@ -9,6 +9,14 @@ export interface Reporter {
   stage(file: string, stage: Stage): void;
   outcome(outcome: PhotoOutcome): void;
   finish(summary: RunSummary): Promise<void> | void;
+}
+
+export function reporterEvents(reporter: Reporter): RunEvents {
+  return {
+    onStart: (file) => reporter.photoStarted(file),
+    onStage: (file, stage) => reporter.stage(file, stage),
+    onOutcome: (outcome) => reporter.outcome(outcome),
+  };
 }
 
 export function summaryLine(summary: RunSummary): string {

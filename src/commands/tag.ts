@@ -1,10 +1,9 @@
 import { loadConfig } from '../core/config/load.js';
 import { ExitCode } from '../core/errors.js';
-import { runBatch } from '../core/runner.js';
 import { openSession } from '../core/session.js';
 import { commandExitCode } from './exit-code.js';
 import { flagsToConfig, type TagFlags } from './options.js';
-import { jsonReporter, plainReporter, type Reporter } from './reporter.js';
+import { jsonReporter, plainReporter, reporterEvents, type Reporter } from './reporter.js';
 
 export async function runTag(files: string[], flags: TagFlags & { config?: string }, signal: AbortSignal): Promise<void> {
   const { config } = await loadConfig({ configFile: flags.config, flags: flagsToConfig(flags) });
@@ -12,11 +11,7 @@ export async function runTag(files: string[], flags: TagFlags & { config?: strin
   const session = await openSession(config, { dryRun: flags.dryRun ?? false, source: 'cli' });
   try {
     reporter.start(files.length);
-    const summary = await runBatch(files, session.options, session.parts, {
-      concurrency: config.concurrency,
-      signal,
-      events: { onStart: (f) => reporter.photoStarted(f), onStage: (f, s) => reporter.stage(f, s), onOutcome: (o) => reporter.outcome(o) },
-    });
+    const summary = await session.run(files, { signal, events: reporterEvents(reporter) });
     await reporter.finish(summary);
     commandExitCode.value = summary.failed > 0 || summary.stopped ? ExitCode.failed : ExitCode.ok;
   } finally {

@@ -43,9 +43,23 @@ export class PhotoError extends Error {
   constructor(
     readonly kind: FailureKind,
     message: string,
+    /** For transient failures: when to try again (a provider's Retry-After, a paused model). */
+    readonly retryAfterMs?: number,
+    /** False when the photo was never tried (its model is paused): the wait does not use up an attempt. */
+    readonly countsAsAttempt = true,
   ) {
     super(message);
     this.name = 'PhotoError';
+  }
+}
+
+/** The provider's daily (or monthly) quota is used up: stop, keep the rest queued, say when to resume. */
+export class QuotaError extends FatalError {
+  constructor(
+    message: string,
+    readonly resetAt?: number,
+  ) {
+    super(message, ExitCode.failed);
   }
 }
 

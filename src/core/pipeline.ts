@@ -10,7 +10,7 @@ import { normalizeKeywords } from './keywords.js';
 import { prepareImage } from './prepare.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
 import type { Store } from './store.js';
-import type { Analysis, ModelResult, PhotoOutcome, Source } from './types.js';
+import type { Analysis, ModelResult, PhotoOutcome, PhotoRecord, Source } from './types.js';
 import { PROMPT_VERSION } from './vision/prompt.js';
 import { writeVerified } from './writer.js';
 
@@ -40,32 +40,44 @@ export interface PipelineParts {
   onStage?: (file: string, stage: Stage) => void;
 }
 
-/** One photo from path to verified metadata. Per-photo problems come back as a failed outcome; only run-ending errors throw. */
-export async function tagPhoto(file: string, options: TagOptions, parts: PipelineParts, signal?: AbortSignal): Promise<PhotoOutcome> {
+export interface TagResult {
+  outcome: PhotoOutcome;
+  /** What the store keeps about the photo (undefined: nothing to keep, e.g. a dry run or a vanished file). */
+  record?: PhotoRecord;
+  /** A transient failure: when it may be tried again. */
+  retryAfterMs?: number;
+  countsAsAttempt?: boolean;
+}
+
+/**
+ * One photo from path to verified metadata. Per-photo problems come back as a failed outcome; only run-ending
+ * errors throw. The caller (the queue) decides whether to record the outcome or try again later.
+ */
+export async function tagPhoto(file: string, options: TagOptions, parts: PipelineParts, signal?: AbortSignal): Promise<TagResult> {
   const started = Date.now();
   let stat: Stats | undefined;
   let hash: string | undefined;
   try {
     stat = await statPhoto(file);
-    if (!options.force && !options.dryRun && parts.store.isUnchangedSinceDone(file, stat.size, stat.mtimeMs)) {
-      return { file, status: 'skipped', reason: 'unchanged since it was tagged', durationMs: Date.now() - started };
-    }
     parts.onStage?.(file, 'reading');
-    parts.store.markRunning(file, options.source);
-    const outcome = await tagFile(file, stat, options, parts, signal, (h) => (hash = h));
+    const tagged = await tagFile(file, stat, options, parts, signal, (h) => (hash = h));
+    const outcome = { ...tagged, durationMs: Date.now() - started };
     const after = outcome.status === 'done' && !outcome.dryRun ? await fs.stat(file) : stat;
-    record(parts.store, outcome, options, after, hash);
-    return { ...outcome, durationMs: Date.now() - started };
+    return { outcome, record: outcome.dryRun ? undefined : recordOf(outcome, options, after, hash) };
   } catch (error) {
     if (error instanceof FatalError) throw error;
-    const kind = error instanceof PhotoError ? error.kind : 'unreadable';
-    const outcome: PhotoOutcome = { file, status: 'failed', reason: errorMessage(error), errorKind: kind, durationMs: Date.now() - started };
-    if (stat) record(parts.store, outcome, options, stat, hash);
-    return outcome;
+    const photoError = error instanceof PhotoError ? error : undefined;
+    const outcome: PhotoOutcome = { file, status: 'failed', reason: errorMessage(error), errorKind: photoError?.kind ?? 'unreadable', durationMs: Date.now() - started };
+    return {
+      outcome,
+      record: stat && !options.dryRun ? recordOf(outcome, options, stat, hash) : undefined,
+      retryAfterMs: photoError?.retryAfterMs,
+      countsAsAttempt: photoError?.countsAsAttempt ?? true,
+    };
   }
 }
 
-async function statPhoto(file: string): Promise<Stats> {
+export async function statPhoto(file: string): Promise<Stats> {
   let stat: Stats;
   try {
     stat = await fs.stat(file);
@@ -169,9 +181,8 @@ function normalizeResult(result: ModelResult, options: TagOptions): ModelResult 
   );
 }
 
-function record(store: Store, outcome: Omit<PhotoOutcome, 'durationMs'> & { durationMs?: number }, options: TagOptions, stat: Stats, hash: string | undefined): void {
-  if (outcome.dryRun) return;
-  store.recordOutcome({
+function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats, hash: string | undefined): PhotoRecord {
+  return {
     path: outcome.file,
     size: stat.size,
     mtimeMs: stat.mtimeMs,
@@ -193,5 +204,5 @@ function record(store: Store, outcome: Omit<PhotoOutcome, 'durationMs'> & { dura
     cacheHit: outcome.cacheHit,
     error: outcome.status === 'failed' ? outcome.reason : undefined,
     errorKind: outcome.errorKind,
-  });
+  };
 }

@@ -1,20 +1,29 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { FatalError } from './errors.js';
-import { tagPhoto, type PipelineParts, type Stage, type TagOptions } from './pipeline.js';
+import { errorMessage, FatalError, PhotoError } from './errors.js';
+import { statPhoto, tagPhoto, type PipelineParts, type Stage, type TagOptions } from './pipeline.js';
+import type { JobQueue } from './queue.js';
+import { backoffDelay } from './retry.js';
+import type { QueueItem } from './store.js';
 import type { PhotoOutcome } from './types.js';
+import { removeStrayTemp, TEMP_MARKER } from './writer.js';
 
 export interface RunEvents {
+  /** A photo was found and queued (or found unchanged, or busy in another run). */
+  onFound?: (file: string, result: 'queued' | 'unchanged' | 'busy') => void;
   onStart?: (file: string) => void;
   onStage?: (file: string, stage: Stage) => void;
+  /** A transient failure: the photo goes back to the queue, due again in `delayMs`. */
+  onRetry?: (file: string, reason: string, delayMs: number, attempt: number) => void;
   onOutcome?: (outcome: PhotoOutcome) => void;
 }
 
 export interface RunSummary {
-  total: number;
+  found: number;
   done: number;
   skipped: number;
   failed: number;
-  /** Photos never started because the run stopped (fatal provider error or interrupt). */
+  /** Photos still queued when the run stopped (fatal provider error, daily limit or interrupt). */
   notStarted: number;
   modelCalls: number;
   cacheHits: number;
@@ -27,48 +36,136 @@ export interface RunSummary {
   fatal?: FatalError;
 }
 
-/** Tag `files` with at most `concurrency` at a time; per-photo failures are outcomes, a fatal error stops the rest. */
-export async function runBatch(files: readonly string[], options: TagOptions, parts: PipelineParts, run: { concurrency: number; signal?: AbortSignal; events?: RunEvents }): Promise<RunSummary> {
-  const { default: PQueue } = await import('p-queue');
-  const queue = new PQueue({ concurrency: run.concurrency });
+export interface RunSettings {
+  concurrency: number;
+  /** Tries per photo for transient failures. */
+  maxAttempts: number;
+  signal?: AbortSignal;
+  events?: RunEvents;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+/** Enqueue in batches: one IMMEDIATE transaction per batch keeps a 10,000-photo rescan fast. */
+const BATCH = 256;
+
+/**
+ * Work one run: `intake` yields paths (files given on the command line, a folder walk), each is queued, and
+ * `concurrency` workers claim and tag them. Per-photo failures are outcomes; transient ones go back to the
+ * queue with backoff until `maxAttempts`; a fatal error (refused key, no credit, daily limit) stops the run
+ * and leaves the rest queued for `phototag retry`.
+ */
+export async function runQueue(intake: AsyncIterable<string> | Iterable<string>, queue: JobQueue, options: TagOptions, parts: PipelineParts, settings: RunSettings): Promise<RunSummary> {
   const started = Date.now();
-  const summary: RunSummary = { total: files.length, done: 0, skipped: 0, failed: 0, notStarted: 0, modelCalls: 0, cacheHits: 0, tokensIn: 0, tokensOut: 0, cost: 0, durationMs: 0 };
+  const summary: RunSummary = { found: 0, done: 0, skipped: 0, failed: 0, notStarted: 0, modelCalls: 0, cacheHits: 0, tokensIn: 0, tokensOut: 0, cost: 0, durationMs: 0 };
+  const events = settings.events ?? {};
   const stop = new AbortController();
   const stopAll = () => stop.abort();
-  run.signal?.addEventListener('abort', stopAll, { once: true });
-  const seen = new Set<string>();
+  settings.signal?.addEventListener('abort', stopAll, { once: true });
+  let intakeDone = false;
+  const waiters = new Set<() => void>();
+  const nudge = () => {
+    for (const wake of waiters) wake();
+  };
+  stop.signal.addEventListener('abort', nudge, { once: true });
 
-  for (const input of files) {
-    const file = path.resolve(input);
-    if (seen.has(file)) {
-      summary.total--;
-      continue;
-    }
-    seen.add(file);
-    void queue.add(async () => {
-      if (stop.signal.aborted) {
-        summary.notStarted++;
-        return;
+  const report = (outcome: PhotoOutcome) => {
+    count(summary, outcome);
+    events.onOutcome?.(outcome);
+  };
+
+  const fill = async () => {
+    try {
+      const batch: QueueItem[] = [];
+      const cleaned = new Set<string>();
+      const flush = () => {
+        const results = queue.add(batch);
+        batch.forEach((item, i) => {
+          const result = results[i]!;
+          events.onFound?.(item.path, result);
+          if (result === 'unchanged') report({ file: item.path, status: 'skipped', reason: 'unchanged since it was tagged', durationMs: 0 });
+          if (result === 'busy') report({ file: item.path, status: 'skipped', reason: 'being tagged by another phototag process', durationMs: 0 });
+        });
+        batch.length = 0;
+        nudge();
+      };
+      for await (const input of intake) {
+        if (stop.signal.aborted) break;
+        const file = path.resolve(input);
+        summary.found++;
+        if (!cleaned.has(path.dirname(file))) {
+          cleaned.add(path.dirname(file));
+          await removeStrayTemps(path.dirname(file));
+        }
+        try {
+          const stat = await statPhoto(file);
+          batch.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs });
+        } catch (error) {
+          const kind = error instanceof PhotoError ? error.kind : 'unreadable';
+          report({ file, status: 'failed', reason: errorMessage(error), errorKind: kind, durationMs: 0 });
+        }
+        if (batch.length >= BATCH) flush();
       }
-      run.events?.onStart?.(file);
+      flush();
+    } finally {
+      intakeDone = true;
+      nudge();
+    }
+  };
+
+  const work = async () => {
+    while (!stop.signal.aborted) {
+      const job = queue.claim();
+      if (!job) {
+        const pending = queue.pending();
+        if (intakeDone && pending.queued === 0) return;
+        // Nothing due: wait for the intake or for the earliest deferred photo.
+        const wait = pending.nextDueAt !== undefined && pending.queued > 0 ? Math.max(0, pending.nextDueAt - Date.now()) : 1000;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            waiters.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, Math.min(wait, 1000));
+          waiters.add(wake);
+        });
+        continue;
+      }
+      events.onStart?.(job.path);
       try {
-        // Photos already started are finished, not aborted: an interrupt never leaves one half done.
-        const outcome = await tagPhoto(file, options, { ...parts, onStage: run.events?.onStage });
-        count(summary, outcome);
-        run.events?.onOutcome?.(outcome);
+        const result = await tagPhoto(job.path, options, { ...parts, onStage: events.onStage });
+        const outcome = result.outcome;
+        if (outcome.status === 'failed' && outcome.errorKind === 'transient' && (job.attempts < settings.maxAttempts || result.countsAsAttempt === false)) {
+          const delay = result.retryAfterMs ?? backoffDelay(job.attempts, settings.backoff ?? { baseMs: 2000, maxMs: 5 * 60_000 });
+          queue.defer(job.path, delay, outcome.reason ?? 'transient failure', 'transient', result.countsAsAttempt !== false);
+          events.onRetry?.(job.path, outcome.reason ?? '', delay, job.attempts);
+          continue;
+        }
+        queue.finish(result.record, job.path);
+        report(outcome);
       } catch (error) {
-        summary.fatal ??= error instanceof FatalError ? error : new FatalError(String(error));
-        summary.notStarted++;
+        // Run-ending: the photo goes back to the queue untried, like every other photo not yet done.
+        queue.defer(job.path, 0, errorMessage(error), 'provider', false);
+        summary.fatal ??= error instanceof FatalError ? error : new FatalError(errorMessage(error));
         stop.abort();
       }
-    });
-  }
-  await queue.onIdle();
-  run.signal?.removeEventListener('abort', stopAll);
+    }
+  };
+
+  await Promise.all([fill(), ...Array.from({ length: settings.concurrency }, work)]);
+  settings.signal?.removeEventListener('abort', stopAll);
+  summary.notStarted = queue.pending().queued;
+  queue.close();
   if (summary.fatal) summary.stopped = summary.fatal.message;
-  else if (run.signal?.aborted) summary.stopped = 'interrupted';
+  else if (settings.signal?.aborted) summary.stopped = 'interrupted';
   summary.durationMs = Date.now() - started;
   return summary;
+}
+
+/** Once per folder a run touches: temp files of a phototag that was killed mid-write go. */
+async function removeStrayTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) if (name.startsWith(TEMP_MARKER)) await removeStrayTemp(path.join(dir, name));
 }
 
 function count(summary: RunSummary, outcome: PhotoOutcome): void {

@@ -3,6 +3,8 @@ import { MetadataTool } from './exiftool.js';
 import { Store } from './store.js';
 import type { Config } from './config/schema.js';
 import type { PipelineParts, TagOptions } from './pipeline.js';
+import { MemoryQueue, StoreQueue } from './queue.js';
+import { runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { Source } from './types.js';
 import { VisionClient } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
@@ -14,6 +16,10 @@ export interface Session {
   vision: VisionClient;
   parts: PipelineParts;
   options: TagOptions;
+  /** This run's queue: durable in SQLite, or in memory for a dry run. */
+  queue: StoreQueue | MemoryQueue;
+  /** Work everything `intake` yields (and whatever is already on the queue) to the end. */
+  run(intake: AsyncIterable<string> | Iterable<string>, settings?: { signal?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
   close(): Promise<void>;
 }
 
@@ -26,7 +32,15 @@ export function openStore(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Everything a tagging run needs, started in order: store, provider, model list, ExifTool. */
-export async function openSession(config: Config, run: { dryRun: boolean; source: Source; env?: NodeJS.ProcessEnv; onCall?: (model: string, ok: boolean, ms: number) => void }): Promise<Session> {
+export interface SessionOptions {
+  dryRun: boolean;
+  source: Source;
+  env?: NodeJS.ProcessEnv;
+  onCall?: (model: string, ok: boolean, ms: number) => void;
+  onPause?: (model: string, until: number, reason: string) => void;
+}
+
+export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
   const env = run.env ?? process.env;
   const provider = await resolveProvider(config, env);
   const store = openStore(config, env);
@@ -41,7 +55,6 @@ export async function openSession(config: Config, run: { dryRun: boolean; source
         candidates,
         fallback: provider.model === 'auto',
         timeoutMs: config.timeoutSeconds * 1000,
-        maxAttempts: config.maxAttempts,
         rpm: provider.rpm,
       },
       {
@@ -49,6 +62,7 @@ export async function openSession(config: Config, run: { dryRun: boolean; source
           store.recordModelOutcome(model, ok);
           run.onCall?.(model, ok, ms);
         },
+        onPause: run.onPause,
       },
     );
     tool = new MetadataTool(config.concurrency);
@@ -73,6 +87,7 @@ export async function openSession(config: Config, run: { dryRun: boolean; source
       analyze: (jpeg, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, signal }),
     };
     const openedTool = tool;
+    const queue = run.dryRun ? new MemoryQueue(run.source) : new StoreQueue(store, { source: run.source, force: config.force });
     return {
       store,
       tool,
@@ -80,6 +95,8 @@ export async function openSession(config: Config, run: { dryRun: boolean; source
       vision,
       parts,
       options,
+      queue,
+      run: (intake, settings = {}) => runQueue(intake, queue, options, parts, { concurrency: config.concurrency, maxAttempts: config.maxAttempts, ...settings }),
       async close() {
         await openedTool.close();
         store.close();

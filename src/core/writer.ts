@@ -24,8 +24,24 @@ export interface WriteReport {
   warnings: string[];
 }
 
-/** Temp files carry this marker so a later run (and the watcher) can recognise them. */
+/** Temp files are named `.phototag-tmp-<pid>-<random>-<name>`: hidden, and a later run can tell whose they are. */
 export const TEMP_MARKER = '.phototag-tmp-';
+
+/** Remove a temp file left by a phototag process that is gone (killed mid-write); the photo itself is intact. */
+export async function removeStrayTemp(file: string): Promise<boolean> {
+  const pid = Number(/^\.phototag-tmp-(\d+)-/u.exec(path.basename(file))?.[1]);
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    const stat = await fs.stat(file);
+    // The pid is in use: it is ours to keep only while it could still be writing (another host's share, a reused pid).
+    if (Date.now() - stat.mtimeMs < 60 * 60 * 1000) return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EPERM') return false;
+  }
+  await fs.rm(file, { force: true });
+  return true;
+}
 
 /**
  * Have ExifTool write a new file beside the target (`-o`, about twice as fast as an in-place write), read it
@@ -35,7 +51,7 @@ export const TEMP_MARKER = '.phototag-tmp-';
 export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean }): Promise<WriteReport> {
   const dir = path.dirname(target.file);
   const base = path.basename(target.file);
-  const temp = path.join(dir, `${TEMP_MARKER}${randomBytes(4).toString('hex')}-${base}`);
+  const temp = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-${base}`);
   const warnings: string[] = [];
   let tags = plan.tags;
   // A new sidecar is made from the photo's own metadata; anything else is rewritten from itself.

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/core/config/load.js';
 import type { ConfigInput } from '../../src/core/config/schema.js';
-import { runBatch, type RunSummary } from '../../src/core/runner.js';
+import type { RunSummary } from '../../src/core/runner.js';
 import { openSession } from '../../src/core/session.js';
 import type { PhotoOutcome } from '../../src/core/types.js';
 
@@ -20,7 +20,7 @@ export async function tagFiles(files: string[], settings: { baseUrl: string; dat
   const session = await openSession(config, { dryRun: dryRun ?? false, source: 'cli', env: { PHOTOTAG_API_KEY: 'sk-test-secret-123456' } });
   const outcomes = new Map<string, PhotoOutcome>();
   try {
-    const summary = await runBatch(files, session.options, session.parts, { concurrency: config.concurrency, events: { onOutcome: (o) => outcomes.set(o.file, o) } });
+    const summary = await session.run(files, { events: { onOutcome: (o) => outcomes.set(o.file, o) } });
     return { summary, outcomes };
   } finally {
     await session.close();

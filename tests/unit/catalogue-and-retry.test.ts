@@ -63,8 +63,17 @@ describe('provider faults', () => {
   });
 
   it('treats an error inside an HTTP 200 body as that error', () => {
-    expect(faultFromBody({ error: { code: 429, message: 'Rate limit exceeded: free-models-per-day' } }).kind).toBe('rate-limit');
+    expect(faultFromBody({ error: { code: 429, message: 'Rate limit exceeded: free-models-per-minute' } }).kind).toBe('rate-limit');
+    expect(faultFromBody({ error: { code: 502, message: 'Provider returned error' } }).kind).toBe('server');
     expect(faultFromBody({ error: { message: 'Provider returned error' } }).kind).toBe('server');
+  });
+
+  it('tells a used-up daily quota from a short rate limit, with the reset time', () => {
+    const fault = faultFromError({ status: 429, message: 'Rate limit exceeded: free-models-per-day', headers: new Headers({ 'x-ratelimit-reset': '1795910400000' }) });
+    expect(fault.kind).toBe('quota');
+    expect(fault.resetAt).toBe(1795910400000);
+    expect(faultFromBody({ error: { code: 429, message: 'Rate limit exceeded: free-models-per-day' } }).kind).toBe('quota');
+    expect(faultFromError({ status: 429, message: 'Rate limit exceeded: 20 per minute' }).kind).toBe('rate-limit');
   });
 
   it('redacts a secret wherever it appears', () => {

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
-import { FatalError, PhotoError } from '../errors.js';
-import { backoffDelay, sleep } from '../retry.js';
+import { FatalError, PhotoError, QuotaError } from '../errors.js';
+import { CircuitBreaker } from './breaker.js';
 import type { Analysis } from '../types.js';
 import type { CatalogueModel } from './catalogue.js';
 import { faultFromBody, faultFromError, isTransient, type ProviderFault } from './faults.js';
@@ -16,10 +16,8 @@ export interface VisionSettings {
   /** The user asked for `auto`: fall back to the next candidate instead of waiting. */
   fallback: boolean;
   timeoutMs: number;
-  maxAttempts: number;
   /** Requests per minute across all workers; 0 = unlimited. */
   rpm: number;
-  backoff?: { baseMs: number; maxMs: number };
 }
 
 export interface AnalyzeRequest {
@@ -31,17 +29,29 @@ export interface AnalyzeRequest {
 
 export interface VisionEvents {
   onCall?: (model: string, ok: boolean, ms: number) => void;
+  /** A model failed too often in a row and is not called until `until` (epoch ms). */
+  onPause?: (model: string, until: number, reason: string) => void;
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+type Failure = { ok: false; reason: string; kind: 'transient' | 'invalid-output' | 'provider'; retryAfterMs?: number };
 
-/** The one adapter for vision models: one call per photo, a repair on bad output, retries and model fallback. */
+function quotaError(fault: ProviderFault): QuotaError {
+  const when = fault.resetAt ? `after ${new Date(fault.resetAt).toLocaleString()}` : 'tomorrow (free tiers reset daily)';
+  return new QuotaError(`The provider's request quota is used up (${fault.message}). The remaining photos stay queued: run \`phototag retry\` ${when}.`, fault.resetAt);
+}
+
+/**
+ * The one adapter for vision models: one call per photo, a repair on bad output, model fallback and a circuit
+ * breaker. Transient failures come back as PhotoError('transient') with a Retry-After: the job queue retries.
+ */
 export class VisionClient {
   private client?: OpenAI;
   private limiter?: import('p-queue').default;
   /** Index of the candidate that answered last: later photos start there. */
   private preferred = 0;
   private readonly noSchema = new Set<string>();
+  private readonly breaker = new CircuitBreaker();
 
   constructor(
     readonly settings: VisionSettings,
@@ -71,23 +81,40 @@ export class VisionClient {
     const candidates = this.settings.candidates;
     if (candidates.length === 0) throw new FatalError('No vision model to use: see `phototag models`.');
     let lastProblem = 'no model answered';
-    let lastKind: 'transient' | 'invalid-output' | 'provider' = 'transient';
+    let lastKind: Failure['kind'] = 'transient';
+    let retryAfterMs: number | undefined;
+    let tried = false;
     for (let offset = 0; offset < candidates.length; offset++) {
       const index = (this.preferred + offset) % candidates.length;
       const model = candidates[index]!;
+      const pausedUntil = this.breaker.openUntil(model.id);
+      if (pausedUntil !== undefined) {
+        lastProblem = `${model.id}: paused after ${this.breaker.threshold} failures in a row, trying again at ${new Date(pausedUntil).toLocaleTimeString()}`;
+        retryAfterMs = Math.min(retryAfterMs ?? Infinity, pausedUntil - Date.now());
+        continue;
+      }
+      tried = true;
       const outcome = await this.tryModel(model, request);
       if (outcome.ok) {
+        this.breaker.success(model.id);
         this.preferred = index;
         return outcome.analysis;
       }
       lastProblem = `${model.id}: ${outcome.reason}`;
       lastKind = outcome.kind;
+      retryAfterMs = outcome.retryAfterMs;
+      if (outcome.kind === 'transient' || outcome.kind === 'invalid-output') {
+        const until = this.breaker.failure(model.id);
+        if (until !== undefined) this.events.onPause?.(model.id, until, outcome.reason);
+      }
       if (!this.settings.fallback || request.signal?.aborted) break;
     }
-    throw new PhotoError(lastKind, lastProblem);
+    // Every model paused: wait for the first to reopen without using up one of the photo's attempts.
+    if (!tried) throw new PhotoError('transient', lastProblem, retryAfterMs, false);
+    throw new PhotoError(lastKind, lastProblem, lastKind === 'transient' ? retryAfterMs : undefined);
   }
 
-  private async tryModel(model: CatalogueModel, request: AnalyzeRequest): Promise<{ ok: true; analysis: Analysis } | { ok: false; reason: string; kind: 'transient' | 'invalid-output' | 'provider' }> {
+  private async tryModel(model: CatalogueModel, request: AnalyzeRequest): Promise<{ ok: true; analysis: Analysis } | Failure> {
     const messages: Message[] = [
       { role: 'system', content: systemPrompt() },
       {
@@ -101,24 +128,18 @@ export class VisionClient {
     let tokensIn = 0;
     let tokensOut = 0;
     let repaired = false;
-    for (let attempt = 1; ; ) {
+    for (;;) {
       const answer = await this.call(model, messages, request);
       if ('fault' in answer) {
         const fault = answer.fault;
         if (fault.kind === 'auth') throw new FatalError(`The provider refused the API key (${fault.message}). Check PHOTOTAG_API_KEY or your provider's key variable.`);
         if (fault.kind === 'credit') throw new FatalError(`The provider says the account has no credit left (${fault.message}). Add credit or use a free model (--model auto).`);
+        if (fault.kind === 'quota') throw quotaError(fault);
         if (fault.kind === 'bad-request' && !this.noSchema.has(model.id)) {
           this.noSchema.add(model.id); // some servers reject response_format: ask again without it
           continue;
         }
-        const transient = isTransient(fault);
-        if (!transient || this.settings.fallback || attempt >= this.settings.maxAttempts || request.signal?.aborted) {
-          return { ok: false, reason: fault.message, kind: transient ? 'transient' : 'provider' };
-        }
-        attempt++;
-        const backoff = this.settings.backoff ?? { baseMs: 2000, maxMs: 60_000 };
-        await sleep(fault.retryAfterMs ?? backoffDelay(attempt - 1, backoff), request.signal);
-        continue;
+        return { ok: false, reason: fault.message, kind: isTransient(fault) ? 'transient' : 'provider', retryAfterMs: fault.retryAfterMs };
       }
       tokensIn += answer.tokensIn;
       tokensOut += answer.tokensOut;

@@ -1,13 +1,25 @@
 import { parseRetryAfter } from '../retry.js';
 
 /** How a failed model call should be handled. */
-export type FaultKind = 'auth' | 'credit' | 'not-found' | 'rate-limit' | 'server' | 'timeout' | 'connection' | 'bad-request' | 'other';
+export type FaultKind = 'auth' | 'credit' | 'quota' | 'not-found' | 'rate-limit' | 'server' | 'timeout' | 'connection' | 'bad-request' | 'other';
 
 export interface ProviderFault {
   kind: FaultKind;
   status?: number;
   message: string;
   retryAfterMs?: number;
+  /** For a used-up quota: when it resets (epoch ms), if the provider says. */
+  resetAt?: number;
+}
+
+/** A 429 about a daily or monthly allowance (OpenRouter: "free-models-per-day") will not clear in minutes. */
+const QUOTA = /per[- ]day|daily|per[- ]month|quota/iu;
+
+function quotaAware(fault: ProviderFault, reset: string | undefined): ProviderFault {
+  if (fault.kind !== 'rate-limit' || !QUOTA.test(fault.message)) return fault;
+  const resetNumber = Number(reset);
+  const resetAt = Number.isFinite(resetNumber) && resetNumber > 0 ? (resetNumber < 1e12 ? resetNumber * 1000 : resetNumber) : undefined;
+  return { ...fault, kind: 'quota', resetAt };
 }
 
 export function isTransient(fault: ProviderFault): boolean {
@@ -47,12 +59,13 @@ export function faultFromError(error: unknown, secret?: string): ProviderFault {
   if (name === 'APIUserAbortError' || name === 'AbortError') return { kind: 'other', message: 'cancelled' };
   const status = typeof e.status === 'number' ? e.status : undefined;
   const detail = e.error?.message ?? e.message ?? String(error);
-  return {
+  const fault: ProviderFault = {
     kind: kindForStatus(status),
     status,
     message: redact(status ? `HTTP ${status}: ${detail.replace(/^\d{3}\s*/u, '')}` : detail, secret),
     retryAfterMs: parseRetryAfter(header(e.headers, 'retry-after')),
   };
+  return quotaAware(fault, header(e.headers, 'x-ratelimit-reset'));
 }
 
 /** OpenRouter (and others) sometimes answer HTTP 200 with `{"error": {...}}` instead of choices. */
@@ -60,7 +73,7 @@ export function faultFromBody(body: { error?: { code?: unknown; message?: unknow
   const code = Number(body.error?.code);
   const status = Number.isInteger(code) && code >= 100 && code < 600 ? code : 502;
   const message = typeof body.error?.message === 'string' ? body.error.message : 'the provider returned an error';
-  return { kind: kindForStatus(status), status, message: redact(`error in a 200 answer (${status}): ${message}`, secret) };
+  return quotaAware({ kind: kindForStatus(status), status, message: redact(`error in a 200 answer (${status}): ${message}`, secret) }, undefined);
 }
 
 function header(headers: SdkError['headers'], name: string): string | undefined {
