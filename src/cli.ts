@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, FatalError } from './core/errors.js';
-import { addProviderOptions, addTagOptions } from './commands/options.js';
+import { addProviderOptions, addTagOptions, collect, integer } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
@@ -21,6 +21,24 @@ export function buildProgram(signal: AbortSignal): Command {
     .action(async (files: string[], flags, command: Command) => {
       const { runTag } = await import('./commands/tag.js');
       return runTag(files, { ...flags, config: command.optsWithGlobals().config }, signal);
+    });
+
+  addTagOptions(program.command('scan').description('tag every photo under folders that is not done yet; rescans cost one stat per photo').argument('<folders...>', 'folders to walk'))
+    .option('--include <glob>', 'only photos whose path (relative to the folder) matches; repeatable', collect)
+    .option('--exclude <glob>', 'leave out files and folders that match; repeatable', collect)
+    .option('--max-depth <n>', 'folder levels to enter below each folder (default: all)', integer('--max-depth', 0))
+    .action(async (folders: string[], flags, command: Command) => {
+      const { runScan } = await import('./commands/scan.js');
+      return runScan(folders, { ...flags, config: command.optsWithGlobals().config }, signal);
+    });
+
+  addTagOptions(program.command('retry').description('re-queue failed photos (and photos left queued by a stopped run) and tag them').argument('[files...]', 'only these photos'))
+    .option('--since <when>', 'only photos that failed since then: 2026-11-01, 12h, 7d')
+    .option('--kind <kind>', 'only failures of this kind (transient, corrupt, invalid-output, …)')
+    .option('--list', 'list failed photos with their reasons, newest first, and change nothing')
+    .action(async (files: string[], flags, command: Command) => {
+      const { runRetry } = await import('./commands/retry.js');
+      return runRetry(files, { ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
   program

@@ -11,6 +11,11 @@ export function integer(name: string, min: number) {
   };
 }
 
+/** For repeatable options: `--include a --include b` → ["a", "b"]. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 export function number(name: string, min: number) {
   return (value: string): number => {
     const parsed = Number(value);
@@ -36,6 +41,7 @@ export function addTagOptions(command: Command): Command {
     .option('--concurrency <n>', 'photos worked on at once (default: 2)', integer('--concurrency', 1))
     .option('--rpm <n>', 'model requests per minute, 0 = unlimited (default: 20 on OpenRouter)', number('--rpm', 0))
     .option('--timeout <seconds>', 'seconds to wait for one model answer (default: 120)', number('--timeout', 1))
+    .option('--max-attempts <n>', 'tries per photo for transient failures: 429, 5xx, timeouts (default: 3)', integer('--max-attempts', 1))
     .option('--sidecar', 'write XMP sidecars for every format instead of touching the files')
     .addOption(new Option('--sidecar-name <style>', 'sidecar naming: base = photo.xmp, ext = photo.CR2.xmp').choices(['base', 'ext']))
     .option('--overwrite', 'replace titles, descriptions and keywords a person already wrote')
@@ -55,6 +61,7 @@ export interface TagFlags {
   concurrency?: number;
   rpm?: number;
   timeout?: number;
+  maxAttempts?: number;
   sidecar?: boolean;
   sidecarName?: 'base' | 'ext';
   overwrite?: boolean;
@@ -76,6 +83,7 @@ export function flagsToConfig(flags: TagFlags): Partial<ConfigInput> {
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     timeoutSeconds: flags.timeout,
+    maxAttempts: flags.maxAttempts,
     sidecar: flags.sidecar,
     sidecarName: flags.sidecarName,
     overwrite: flags.overwrite,

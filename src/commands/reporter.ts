@@ -1,10 +1,15 @@
-import type { RunEvents, RunSummary } from '../core/runner.js';
+import { UNCHANGED_SINCE_FAILED, type RunEvents, type RunSummary } from '../core/runner.js';
 import type { Stage } from '../core/pipeline.js';
 import type { PhotoOutcome } from '../core/types.js';
 
 /** How a tagging run is shown: ink on a TTY, plain lines in a pipe, NDJSON with --json. */
 export interface Reporter {
-  start(total: number): void;
+  /** `total` is known for tag, unknown (still being found) for scan. */
+  start(total?: number): void;
+  /** Something the user should know that is not one photo's outcome (a paused model, a retry count). */
+  notice(text: string): void;
+  /** A photo was found by the intake (ink counts them while a scan walks). */
+  found?(file: string): void;
   photoStarted(file: string): void;
   stage(file: string, stage: Stage): void;
   outcome(outcome: PhotoOutcome): void;
@@ -13,17 +18,28 @@ export interface Reporter {
 
 export function reporterEvents(reporter: Reporter): RunEvents {
   return {
+    onFound: (file) => reporter.found?.(file),
     onStart: (file) => reporter.photoStarted(file),
     onStage: (file, stage) => reporter.stage(file, stage),
     onOutcome: (outcome) => reporter.outcome(outcome),
   };
 }
 
+export interface ReporterOptions {
+  /** Don't list photos skipped as unchanged since they were tagged (a rescan has thousands). */
+  quietUnchanged: boolean;
+}
+
+export function isQuiet(outcome: PhotoOutcome, options: ReporterOptions): boolean {
+  return options.quietUnchanged && outcome.status === 'skipped' && (outcome.reason === 'unchanged since it was tagged' || outcome.reason === UNCHANGED_SINCE_FAILED);
+}
+
 export function summaryLine(summary: RunSummary): string {
   const parts = [`${summary.done} done`, `${summary.skipped} skipped`, `${summary.failed} failed`];
-  if (summary.notStarted > 0) parts.push(`${summary.notStarted} not started`);
+  if (summary.notStarted > 0) parts.push(`${summary.notStarted} still queued (\`phototag retry\` resumes them)`);
   const tokens = summary.tokensIn + summary.tokensOut;
-  return `${parts.join(', ')} in ${(summary.durationMs / 1000).toFixed(1)} s · ${summary.modelCalls} analyzed, ${summary.cacheHits} from cache · ${tokens} tokens · $${summary.cost.toFixed(4)}`;
+  const found = summary.found > 0 ? ` of ${summary.found} found` : '';
+  return `${parts.join(', ')}${found} in ${(summary.durationMs / 1000).toFixed(1)} s · ${summary.modelCalls} analyzed, ${summary.cacheHits} from cache · ${tokens} tokens · $${summary.cost.toFixed(4)}`;
 }
 
 export function outcomeLine(outcome: PhotoOutcome, cwd = process.cwd()): string {
@@ -42,12 +58,15 @@ export function displayPath(file: string, cwd: string): string {
 }
 
 /** One line per photo on stdout (failures on stderr), the summary last. */
-export function plainReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+export function plainReporter(options: ReporterOptions = { quietUnchanged: false }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     start: () => {},
+    notice: (text) => err.write(`phototag: ${text}\n`),
     photoStarted: () => {},
     stage: () => {},
-    outcome: (outcome) => (outcome.status === 'failed' ? err : out).write(`${outcomeLine(outcome)}\n`),
+    outcome: (outcome) => {
+      if (!isQuiet(outcome, options)) (outcome.status === 'failed' ? err : out).write(`${outcomeLine(outcome)}\n`);
+    },
     finish: (summary) => {
       if (summary.stopped) err.write(`phototag: stopped: ${summary.stopped}\n`);
       out.write(`${summaryLine(summary)}\n`);
@@ -59,6 +78,7 @@ export function plainReporter(out: NodeJS.WritableStream = process.stdout, err: 
 export function jsonReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     start: () => {},
+    notice: (text) => err.write(`phototag: ${text}\n`),
     photoStarted: () => {},
     stage: () => {},
     outcome: (o) =>

@@ -22,7 +22,7 @@ export class StoreQueue implements JobQueue {
 
   constructor(
     private readonly store: Store,
-    private readonly options: { source: Source; force: boolean },
+    private readonly options: { source: Source; force: boolean; retryFailed: boolean },
   ) {
     this.deadRunIds = store.deadRuns(isAlive);
     this.recovered = store.recoverOrphans(this.deadRunIds);

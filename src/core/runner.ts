@@ -9,8 +9,8 @@ import type { PhotoOutcome } from './types.js';
 import { removeStrayTemp, TEMP_MARKER } from './writer.js';
 
 export interface RunEvents {
-  /** A photo was found and queued (or found unchanged, or busy in another run). */
-  onFound?: (file: string, result: 'queued' | 'unchanged' | 'busy') => void;
+  /** The intake brought a photo (it is queued next, or reported unchanged, busy or unreadable). */
+  onFound?: (file: string) => void;
   onStart?: (file: string) => void;
   onStage?: (file: string, stage: Stage) => void;
   /** A transient failure: the photo goes back to the queue, due again in `delayMs`. */
@@ -44,6 +44,8 @@ export interface RunSettings {
   events?: RunEvents;
   backoff?: { baseMs: number; maxMs: number };
 }
+
+export const UNCHANGED_SINCE_FAILED = 'unchanged since it failed (`phototag retry` tries it again)';
 
 /** Enqueue in batches: one IMMEDIATE transaction per batch keeps a 10,000-photo rescan fast. */
 const BATCH = 256;
@@ -81,9 +83,9 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
         const results = queue.add(batch);
         batch.forEach((item, i) => {
           const result = results[i]!;
-          events.onFound?.(item.path, result);
           if (result === 'unchanged') report({ file: item.path, status: 'skipped', reason: 'unchanged since it was tagged', durationMs: 0 });
           if (result === 'busy') report({ file: item.path, status: 'skipped', reason: 'being tagged by another phototag process', durationMs: 0 });
+          if (result === 'failed-before') report({ file: item.path, status: 'skipped', reason: UNCHANGED_SINCE_FAILED, durationMs: 0 });
         });
         batch.length = 0;
         nudge();
@@ -92,6 +94,7 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
         if (stop.signal.aborted) break;
         const file = path.resolve(input);
         summary.found++;
+        events.onFound?.(file);
         if (!cleaned.has(path.dirname(file))) {
           cleaned.add(path.dirname(file));
           await removeStrayTemps(path.dirname(file));

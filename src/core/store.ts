@@ -10,7 +10,8 @@ export interface QueueItem {
   mtimeMs: number;
 }
 
-export type EnqueueResult = 'queued' | 'unchanged' | 'busy';
+/** 'failed-before': a scan found a photo unchanged since it failed; `phototag retry` (or `tag`) tries it again. */
+export type EnqueueResult = 'queued' | 'unchanged' | 'busy' | 'failed-before';
 
 export interface ClaimedJob {
   path: string;
@@ -210,9 +211,10 @@ export class Store {
 
   /**
    * Put photos on this run's queue, in one IMMEDIATE transaction. A photo done with the same size and mtime
-   * is 'unchanged' (unless `force`); one queued or running under a live run stays with it ('busy').
+   * is 'unchanged' (unless `force`); one queued or running under a live run stays with it ('busy'); one that
+   * failed is tried again only when `retryFailed` (tag, retry), not by every rescan.
    */
-  enqueue(runId: number, items: readonly QueueItem[], options: { force: boolean; source: Source; isLiveRun: (runId: number) => boolean }): EnqueueResult[] {
+  enqueue(runId: number, items: readonly QueueItem[], options: { force: boolean; retryFailed: boolean; source: Source; isLiveRun: (runId: number) => boolean }): EnqueueResult[] {
     const find = this.statement(`SELECT status, size, mtime_ms, run_id FROM photos WHERE path = ?`);
     const insert = this.statement(
       `INSERT INTO photos (path, size, mtime_ms, status, source, run_id, attempts, next_attempt_at, created_at, updated_at)
@@ -223,7 +225,9 @@ export class Store {
     return this.db.transaction(() =>
       items.map((item): EnqueueResult => {
         const row = find.get(item.path) as { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
-        if (row && !options.force && (row.status === 'done' || row.status === 'skipped') && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs)) return 'unchanged';
+        const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
+        if (same && !options.force && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
+        if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
         if (row && (row.status === 'queued' || row.status === 'running') && row.run_id !== runId && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
         insert.run({ path: item.path, size: item.size, mtimeMs: Math.trunc(item.mtimeMs), source: options.source, runId, now: Date.now() });
         return 'queued';

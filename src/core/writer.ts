@@ -57,22 +57,25 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
   // A new sidecar is made from the photo's own metadata; anything else is rewritten from itself.
   const source = target.create ? target.photo : target.file;
   const write = (what: RawTags) => tool.write(source, what, { outFile: temp, reencodeIptc: plan.reencodeIptc && !target.create });
+  // ExifTool's own warnings (often about reading the source) matter only if the read-back then differs.
+  const exiftoolWarnings: string[] = [];
   try {
     try {
-      warnings.push(...(await write(tags)));
+      exiftoolWarnings.push(...(await write(tags)));
     } catch (error) {
       // Some cameras write EXIF that ExifTool refuses to rewrite; XMP and IPTC still go in.
       if (!('IFD0:ImageDescription' in tags)) throw error;
       tags = Object.fromEntries(Object.entries(tags).filter(([tag]) => tag !== 'IFD0:ImageDescription'));
       await fs.rm(temp, { force: true });
-      warnings.push(...(await write(tags)));
+      exiftoolWarnings.push(...(await write(tags)));
       warnings.push(`EXIF ImageDescription not written: ${exiftoolError(error)}`);
     }
     if (!target.create) await fs.chmod(temp, (await fs.stat(target.file)).mode & 0o7777);
     const after = await tool.read(temp);
     const mismatched = verifyWrite(tags, after.tags);
     if (mismatched.length > 0) {
-      throw new PhotoError('verify-failed', `read-back differs from what was written (${mismatched.join(', ')})${warnings.length ? `: ${warnings.join('; ')}` : ''}`);
+      const why = [...warnings, ...exiftoolWarnings];
+      throw new PhotoError('verify-failed', `read-back differs from what was written (${mismatched.join(', ')})${why.length ? `: ${why.join('; ')}` : ''}`);
     }
     if (target.imageDataHash && target.format && (await imageDataHash(temp, target.format, tool)) !== target.imageDataHash) {
       throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');

@@ -68,7 +68,7 @@ describe('phototag tag (built CLI)', () => {
     const first = await phototag(['tag', ...provider(), photo!], { env: { OPENROUTER_API_KEY: SECRET }, cwd: work });
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('✓ nikon-d5000.jpg: tagged "Photo 858x570"');
-    expect(first.stdout.trim().split('\n').at(-1)).toMatch(/^1 done, 0 skipped, 0 failed in [\d.]+ s · 1 analyzed/);
+    expect(first.stdout.trim().split('\n').at(-1)).toMatch(/^1 done, 0 skipped, 0 failed of 1 found in [\d.]+ s · 1 analyzed/);
     const second = await phototag(['tag', ...provider(), photo!], { env: { OPENROUTER_API_KEY: SECRET }, cwd: work });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('- nikon-d5000.jpg: skipped, unchanged since it was tagged');
@@ -132,7 +132,7 @@ describe('interrupting a run', () => {
       expect(stderr).toContain('stopped: interrupted');
       const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.map((l) => l.status)).toEqual(['done', 'done']);
-      expect(stderr).toMatch(/2 done, 0 skipped, 0 failed, 4 not started/);
+      expect(stderr).toMatch(/2 done, 0 skipped, 0 failed, 4 still queued \(`phototag retry` resumes them\) of 6 found/);
       expect(fs.readdirSync(work).filter((f) => f.includes('phototag-tmp') || f.endsWith('_original'))).toEqual([]);
     } finally {
       await slow.close();

@@ -1,0 +1,49 @@
+import { loadConfig } from '../core/config/load.js';
+import { ExitCode } from '../core/errors.js';
+import { openSession, type Session } from '../core/session.js';
+import type { Source } from '../core/types.js';
+import { commandExitCode } from './exit-code.js';
+import { flagsToConfig, type TagFlags } from './options.js';
+import { jsonReporter, plainReporter, reporterEvents, type Reporter } from './reporter.js';
+
+export interface WorkPlan {
+  source: Source;
+  /** The photos this run brings; the queue may hold more (retry). */
+  intake: (session: Session) => AsyncIterable<string> | Iterable<string>;
+  /** Known up front (tag), or found while walking (scan). */
+  total?: number;
+  /** Scan: photos found unchanged are counted, not listed one per line. */
+  quietUnchanged?: boolean;
+  /** Runs after the session opens and before the work starts; returns a line to show, if any. */
+  before?: (session: Session) => string | undefined;
+}
+
+/** The shared body of tag, scan and retry: config, session, reporter, run, exit code. */
+export async function runWork(flags: TagFlags & { config?: string }, signal: AbortSignal, plan: WorkPlan): Promise<void> {
+  const { config } = await loadConfig({ configFile: flags.config, flags: flagsToConfig(flags) });
+  const reporter = await chooseReporter(flags, plan.quietUnchanged ?? false);
+  const session = await openSession(config, {
+    dryRun: flags.dryRun ?? false,
+    source: plan.source,
+    onPause: (model, until, reason) => reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
+  });
+  try {
+    const note = plan.before?.(session);
+    if (note) reporter.notice(note);
+    reporter.start(plan.total);
+    const summary = await session.run(plan.intake(session), { signal, events: reporterEvents(reporter) });
+    await reporter.finish(summary);
+    commandExitCode.value = summary.failed > 0 || summary.stopped ? ExitCode.failed : ExitCode.ok;
+  } finally {
+    await session.close();
+  }
+}
+
+async function chooseReporter(flags: TagFlags, quietUnchanged: boolean): Promise<Reporter> {
+  if (flags.json) return jsonReporter();
+  if (process.stdout.isTTY && !process.env.CI) {
+    const { inkReporter } = await import('./ink-reporter.js');
+    return inkReporter({ quietUnchanged });
+  }
+  return plainReporter({ quietUnchanged });
+}
