@@ -25,8 +25,8 @@ export function isIgnoredName(name: string): boolean {
  * followed; a folder already seen (by device and inode) is not entered again, so link loops end.
  */
 export async function* walkPhotos(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<string> {
-  const include = options.include?.length ? picomatch(options.include, { dot: true, basename: true }) : undefined;
-  const exclude = options.exclude?.length ? picomatch(options.exclude, { dot: true, basename: true }) : undefined;
+  const include = globMatcher(options.include);
+  const exclude = globMatcher(options.exclude);
   const seen = new Set<string>();
   for (const root of roots) {
     const base = path.resolve(root);
@@ -57,6 +57,19 @@ export async function* walkPhotos(roots: readonly string[], options: WalkOptions
       for (const folder of subfolders.reverse()) stack.push({ dir: folder, depth: depth + 1 });
     }
   }
+}
+
+/**
+ * A glob with a slash matches the path relative to the folder given; one without matches any file or folder
+ * name (`*.jpg`, `trip`), like .gitignore.
+ */
+function globMatcher(patterns: string[] | undefined): ((relative: string) => boolean) | undefined {
+  if (!patterns?.length) return undefined;
+  const withSlash = patterns.filter((p) => p.includes('/'));
+  const names = patterns.filter((p) => !p.includes('/'));
+  const byPath = withSlash.length ? picomatch(withSlash, { dot: true }) : undefined;
+  const byName = names.length ? picomatch(names, { dot: true }) : undefined;
+  return (relative) => Boolean(byPath?.(relative) || byName?.(path.basename(relative)));
 }
 
 async function folderId(dir: string): Promise<string | undefined> {
