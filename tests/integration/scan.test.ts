@@ -95,6 +95,20 @@ describe('phototag scan', () => {
   });
 });
 
+describe('leftovers of a killed run', () => {
+  it('removes temp files of a phototag process that is gone, and keeps those of a live one', async () => {
+    const { root } = library();
+    const folder = path.join(root, '2026');
+    const stray = path.join(folder, '.phototag-tmp-4194300-deadbeef-htc.jpg'); // no such pid (above pid_max's default)
+    const live = path.join(folder, `.phototag-tmp-${process.pid}-cafe-htc.jpg`);
+    fs.writeFileSync(stray, 'half-written');
+    fs.writeFileSync(live, 'being written');
+    await scanFolders([root], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
+    expect(fs.existsSync(stray)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+  });
+});
+
 describe('a flaky model server', () => {
   it('every photo ends done or failed with a reason, and retry completes the transient failures', async () => {
     dir = tempDir();
