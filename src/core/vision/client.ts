@@ -18,6 +18,8 @@ export interface VisionSettings {
   timeoutMs: number;
   /** Requests per minute across all workers; 0 = unlimited. */
   rpm: number;
+  /** Circuit breaker: failures in a row before a model is paused, and the first pause. */
+  breaker?: { threshold: number; cooldownMs: number };
 }
 
 export interface AnalyzeRequest {
@@ -51,12 +53,14 @@ export class VisionClient {
   /** Index of the candidate that answered last: later photos start there. */
   private preferred = 0;
   private readonly noSchema = new Set<string>();
-  private readonly breaker = new CircuitBreaker();
+  private readonly breaker: CircuitBreaker;
 
   constructor(
     readonly settings: VisionSettings,
     private readonly events: VisionEvents = {},
-  ) {}
+  ) {
+    this.breaker = new CircuitBreaker(settings.breaker?.threshold, settings.breaker?.cooldownMs);
+  }
 
   private async sdk(): Promise<OpenAI> {
     if (!this.client) {
