@@ -64,6 +64,10 @@ export async function startFakeOpenAI(options = {}) {
     latencyMs: options.latencyMs ?? 0,
     fallback: options.fallback ?? { type: 'ok' },
     models: options.models ?? defaultModels(),
+    /** Like a free tier: at most this many chat calls in any 60 s, else 429 with Retry-After. */
+    rpmCap: options.rpmCap ?? 0,
+    recent: /** @type {number[]} */ ([]),
+    rejected: 0,
     modelListRequests: 0,
     inFlight: 0,
     maxInFlight: 0,
@@ -71,7 +75,7 @@ export async function startFakeOpenAI(options = {}) {
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method === 'GET' && url.pathname === '/_state') return send(res, 200, { calls: state.calls, maxInFlight: state.maxInFlight });
+    if (req.method === 'GET' && url.pathname === '/_state') return send(res, 200, { calls: state.calls.map(({ model, imageBytes, at }) => ({ model, imageBytes, at })), maxInFlight: state.maxInFlight, rejected: state.rejected });
     if (req.method === 'GET' && url.pathname.endsWith('/models')) {
       state.modelListRequests++;
       return send(res, 200, { data: state.models });
@@ -86,6 +90,16 @@ export async function startFakeOpenAI(options = {}) {
     const size = image ? jpegSize(image) : undefined;
     const n = state.calls.length;
     state.calls.push({ model: body.model, imageBytes: image?.length ?? 0, width: size?.width, height: size?.height, responseFormat: body.response_format?.type, languages: languagesOf(body), auth: req.headers.authorization, at: Date.now() });
+    if (state.rpmCap > 0) {
+      const now = Date.now();
+      while (state.recent.length && state.recent[0] <= now - 60_000) state.recent.shift();
+      if (state.recent.length >= state.rpmCap) {
+        state.rejected++;
+        const wait = Math.ceil((state.recent[0] + 60_000 - now) / 1000);
+        return send(res, 429, { error: { message: 'Rate limit exceeded: free-models-per-min', code: 429 } }, { 'retry-after': String(wait) });
+      }
+      state.recent.push(now);
+    }
     const behaviour = state.script.shift() ?? (typeof state.fallback === 'function' ? state.fallback(n) : state.fallback);
     state.inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
@@ -163,8 +177,8 @@ export function defaultModels() {
   ];
 }
 
-// `node fake-openai.mjs [latencyMs]`: run it as a separate process (the bench does, so its work is not ours).
+// `node fake-openai.mjs [latencyMs] [rpmCap]`: run it as a separate process (the bench does, so its work is not ours).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const fake = await startFakeOpenAI({ latencyMs: Number(process.argv[2] ?? 0) });
+  const fake = await startFakeOpenAI({ latencyMs: Number(process.argv[2] ?? 0), rpmCap: Number(process.argv[3] ?? 0) });
   process.stdout.write(`${fake.url}\n`);
 }
