@@ -14,7 +14,7 @@ export interface RetryFlags extends TagFlags {
 }
 
 export async function runRetry(paths: string[], flags: RetryFlags & { config?: string }, signal: AbortSignal): Promise<void> {
-  const filter: RetryFilter = { since: flags.since === undefined ? undefined : parseSince(flags.since), kind: flags.kind, paths: paths.map((p) => path.resolve(p)) };
+  const filter: RetryFilter = { since: flags.since === undefined ? undefined : parseSince(flags.since), kind: flags.kind, paths: paths.length ? paths.map((p) => path.resolve(p)) : undefined };
   if (flags.list) return listFailures(filter, flags);
   return runWork({ ...flags, dryRun: false }, signal, {
     source: 'cli',
@@ -30,7 +30,7 @@ async function listFailures(filter: RetryFilter, flags: RetryFlags & { config?: 
   const { config } = await loadConfig({ configFile: flags.config, flags: flagsToConfig(flags) });
   const store = openStore(config);
   try {
-    const rows = store.failures(filter).filter((row) => !filter.paths?.length || filter.paths.includes(row.path));
+    const rows = store.failures(filter);
     if (flags.json) {
       for (const row of rows) process.stdout.write(`${JSON.stringify({ file: row.path, errorKind: row.kind, error: row.error, attempts: row.attempts, failedAt: new Date(row.updatedAt).toISOString() })}\n`);
       return;

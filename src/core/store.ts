@@ -265,41 +265,19 @@ export class Store {
    * move to this run's queue with fresh attempts.
    */
   requeue(runId: number, filter: RetryFilter, deadRunIds: readonly number[]): number {
-    const where: string[] = [`status = 'failed'`];
-    const params: unknown[] = [];
-    if (filter.since !== undefined) {
-      where.push('updated_at >= ?');
-      params.push(filter.since);
-    }
-    if (filter.kind) {
-      where.push('error_kind = ?');
-      params.push(filter.kind);
-    }
-    if (filter.paths?.length) {
-      where.push(`path IN (${filter.paths.map(() => '?').join(', ')})`);
-      params.push(...filter.paths);
-    }
+    const failed = failedWhere(filter);
     const orphans = filter.paths?.length || filter.kind || deadRunIds.length === 0 ? '' : ` OR (status = 'queued' AND run_id IN (${deadRunIds.join(', ')}))`;
     return this.db
-      .prepare(`UPDATE photos SET status = 'queued', run_id = ?, attempts = 0, next_attempt_at = 0, updated_at = ? WHERE (${where.join(' AND ')})${orphans}`)
-      .run(runId, Date.now(), ...params).changes;
+      .prepare(`UPDATE photos SET status = 'queued', run_id = ?, attempts = 0, next_attempt_at = 0, updated_at = ? WHERE (${failed.sql})${orphans}`)
+      .run(runId, Date.now(), ...failed.params).changes;
   }
 
   /** Failed photos, newest first, for `phototag retry --list`. */
   failures(filter: RetryFilter, limit = 1000): FailureRow[] {
-    const where: string[] = [`status = 'failed'`];
-    const params: unknown[] = [];
-    if (filter.since !== undefined) {
-      where.push('updated_at >= ?');
-      params.push(filter.since);
-    }
-    if (filter.kind) {
-      where.push('error_kind = ?');
-      params.push(filter.kind);
-    }
+    const failed = failedWhere(filter);
     return this.db
-      .prepare(`SELECT path, error, error_kind AS kind, attempts, updated_at AS updatedAt FROM photos WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT ?`)
-      .all(...params, limit) as FailureRow[];
+      .prepare(`SELECT path, error, error_kind AS kind, attempts, updated_at AS updatedAt FROM photos WHERE ${failed.sql} ORDER BY updated_at DESC, id DESC LIMIT ?`)
+      .all(...failed.params, limit) as FailureRow[];
   }
 
   /** Store the outcome of one photo in one statement, so a crash leaves either the old or the new row. */
@@ -405,6 +383,25 @@ export class Store {
   close(): void {
     this.db.close();
   }
+}
+
+/** The failed photos a retry filter selects, as SQL and its parameters. */
+function failedWhere(filter: RetryFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [`status = 'failed'`];
+  const params: unknown[] = [];
+  if (filter.since !== undefined) {
+    where.push('updated_at >= ?');
+    params.push(filter.since);
+  }
+  if (filter.kind) {
+    where.push('error_kind = ?');
+    params.push(filter.kind);
+  }
+  if (filter.paths?.length) {
+    where.push(`path IN (${filter.paths.map(() => '?').join(', ')})`);
+    params.push(...filter.paths);
+  }
+  return { sql: where.join(' AND '), params };
 }
 
 export interface AnalysisKey {
