@@ -109,6 +109,43 @@ describe('phototag tag (built CLI)', () => {
   });
 });
 
+describe('phototag retry', () => {
+  it('lists failures newest first and retries only what the filter selects', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'retry-'));
+    const data = path.join(work, 'data');
+    const [broken, flaky] = copyCorpus(work, ['broken/truncated-jpeg-100x100.jpg', 'jpeg/nikon-d5000.jpg']);
+    const env = { OPENROUTER_API_KEY: SECRET, PHOTOTAG_DATA_DIR: data };
+    await phototag(['tag', ...provider(), broken!], { env });
+    fake.push({ type: 'http', status: 500 });
+    const first = await phototag(['tag', ...provider(), '--max-attempts', '1', flaky!], { env });
+    expect(first.code).toBe(1);
+
+    const list = await phototag(['retry', '--list'], { env });
+    expect(list.code).toBe(0);
+    const rows = list.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(new RegExp(`transient  ${flaky}: fake/vision: HTTP 500`));
+    expect(rows[1]).toMatch(new RegExp(`corrupt  ${broken}: cannot decode image`));
+    expect(rows[2]).toBe('2 failed photos');
+    const json = await phototag(['retry', '--list', '--json', '--kind', 'corrupt'], { env });
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).file)).toEqual([broken]);
+
+    const none = await phototag(['retry', ...provider(), '--since', '2099-01-01'], { env });
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('nothing to retry');
+
+    const retried = await phototag(['retry', ...provider(), '--kind', 'transient'], { env });
+    expect(retried.code).toBe(0);
+    expect(retried.stderr).toContain('retrying 1 photo');
+    expect(retried.stdout).toContain(`✓ ${path.relative(dir, flaky!)}: tagged "Photo 858x570"`);
+    const after = await phototag(['retry', '--list'], { env });
+    expect(after.stdout.trim().split('\n')).toHaveLength(2);
+
+    const bad = await phototag(['retry', '--since', 'yesterday-ish'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--since takes a date (2026-11-01) or a span (90m, 12h, 7d); got "yesterday-ish" (string)');
+  });
+});
+
 describe('interrupting a run', () => {
   it('on Ctrl-C finishes the photos in progress, starts no more, leaves no temp file and exits 1', async () => {
     const slow = await startFakeOpenAI({ latencyMs: 1500 });
