@@ -63,14 +63,15 @@ export async function tagPhoto(file: string, options: TagOptions, parts: Pipelin
     const tagged = await tagFile(file, stat, options, parts, signal, (h) => (hash = h));
     const outcome = { ...tagged, durationMs: Date.now() - started };
     const after = outcome.status === 'done' && !outcome.dryRun ? await fs.stat(file) : stat;
-    return { outcome, record: outcome.dryRun ? undefined : recordOf(outcome, options, after, hash) };
+    return { outcome, record: options.dryRun ? undefined : recordOf(outcome, options, after, hash) };
   } catch (error) {
     if (error instanceof FatalError) throw error;
     const photoError = error instanceof PhotoError ? error : undefined;
     const outcome: PhotoOutcome = { file, status: 'failed', reason: errorMessage(error), errorKind: photoError?.kind ?? 'unreadable', durationMs: Date.now() - started };
     return {
       outcome,
-      record: stat && !options.dryRun ? recordOf(outcome, options, stat, hash) : undefined,
+      // Recorded even when the file vanished since it was queued: the job must not stay 'running'.
+      record: options.dryRun ? undefined : recordOf(outcome, options, stat, hash),
       retryAfterMs: photoError?.retryAfterMs,
       countsAsAttempt: photoError?.countsAsAttempt ?? true,
     };
@@ -181,11 +182,11 @@ function normalizeResult(result: ModelResult, options: TagOptions): ModelResult 
   );
 }
 
-function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats, hash: string | undefined): PhotoRecord {
+function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined): PhotoRecord {
   return {
     path: outcome.file,
-    size: stat.size,
-    mtimeMs: stat.mtimeMs,
+    size: stat?.size,
+    mtimeMs: stat?.mtimeMs,
     hash,
     status: outcome.status,
     source: options.source,
