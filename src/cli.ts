@@ -42,6 +42,19 @@ export function buildProgram(signal: AbortSignal): Command {
     });
 
   program
+    .command('stats')
+    .description('what phototag has done, what failed and what it cost (reads only)')
+    .option('--since <when>', 'from this date or span back: 2026-11-01, 12h, 7d (default: 30 days)')
+    .option('--until <when>', 'up to this date (default: now)')
+    .option('--days <n>', 'days back when --since is not given (default: 30)', integer('--days', 1))
+    .option('--data-dir <dir>', 'where the database lives')
+    .option('--json', 'print JSON (the same as the daemon serves at /stats)')
+    .action(async (flags, command: Command) => {
+      const { runStats } = await import('./commands/stats.js');
+      return runStats({ ...flags, config: command.optsWithGlobals().config });
+    });
+
+  program
     .command('config')
     .description('print the effective config (secrets masked) and where it was loaded from')
     .option('--json', 'print it as JSON')

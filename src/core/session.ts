@@ -6,7 +6,7 @@ import type { PipelineParts, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
 import { runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { Source } from './types.js';
-import { VisionClient } from './vision/client.js';
+import { VisionClient, type ModelCall } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
 
 export interface Session {
@@ -36,7 +36,7 @@ export interface SessionOptions {
   dryRun: boolean;
   source: Source;
   env?: NodeJS.ProcessEnv;
-  onCall?: (model: string, ok: boolean, ms: number) => void;
+  onCall?: (call: ModelCall) => void;
   onPause?: (model: string, until: number, reason: string) => void;
 }
 
@@ -58,9 +58,9 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         rpm: provider.rpm,
       },
       {
-        onCall: (model, ok, ms) => {
-          store.recordModelOutcome(model, ok);
-          run.onCall?.(model, ok, ms);
+        onCall: (call) => {
+          store.recordModelCall(call);
+          run.onCall?.(call);
         },
         onPause: run.onPause,
       },

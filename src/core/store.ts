@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProcessIdentity } from './process-identity.js';
+import type { ModelCall } from './vision/client.js';
 import type { Analysis, PhotoRecord, PhotoStatus, Source } from './types.js';
 
 export interface QueueItem {
@@ -34,8 +35,8 @@ export interface FailureRow {
   updatedAt: number;
 }
 
-/** Schema changes, applied in order; `PRAGMA user_version` says how many have run. */
-const MIGRATIONS: string[] = [
+/** Schema changes, applied in order; `PRAGMA user_version` says how many have run. Never edit a shipped one. */
+export const MIGRATIONS: string[] = [
   `CREATE TABLE photos (
      id INTEGER PRIMARY KEY,
      path TEXT NOT NULL UNIQUE,
@@ -101,6 +102,23 @@ const MIGRATIONS: string[] = [
      failures INTEGER NOT NULL DEFAULT 0,
      last_success_at INTEGER
    );`,
+  // 2: every model call for `phototag stats`, who sent a photo by Telegram, indexes for stats by time.
+  `CREATE TABLE model_calls (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     ok INTEGER NOT NULL,
+     ms INTEGER NOT NULL,
+     tokens_in INTEGER NOT NULL DEFAULT 0,
+     tokens_out INTEGER NOT NULL DEFAULT 0,
+     cost REAL NOT NULL DEFAULT 0,
+     error TEXT
+   );
+   CREATE INDEX model_calls_at ON model_calls (at);
+   ALTER TABLE photos ADD COLUMN telegram_user TEXT;
+   CREATE INDEX photos_updated ON photos (updated_at);
+   CREATE INDEX photos_failures ON photos (status, error_kind, updated_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -280,6 +298,43 @@ export class Store {
       .all(...failed.params, limit) as FailureRow[];
   }
 
+  /** Everything `phototag stats` shows, aggregated in SQL over photos updated and calls made in [since, until). */
+  statsRows(since: number, until: number): StatsRows {
+    const range = { since, until };
+    const all = <T>(sql: string) => this.statement(sql).all(range) as T[];
+    return {
+      totals: this.statement(
+        `SELECT COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'skipped') AS skipped,
+                COUNT(*) FILTER (WHERE status = 'failed') AS failed, COUNT(*) FILTER (WHERE cache_hit = 1 AND status = 'done') AS cacheHits,
+                COALESCE(SUM(tokens_in + tokens_out), 0) AS tokens, COALESCE(SUM(cost), 0) AS cost
+         FROM photos WHERE updated_at >= @since AND updated_at < @until`,
+      ).get(range) as StatsRows['totals'],
+      queue: this.statement(`SELECT COUNT(*) FILTER (WHERE status = 'queued') AS queued, COUNT(*) FILTER (WHERE status = 'running') AS running FROM photos WHERE status IN ('queued', 'running')`).get() as StatsRows['queue'],
+      perDay: all(
+        `SELECT date(updated_at / 1000, 'unixepoch', 'localtime') AS day, COUNT(*) FILTER (WHERE status = 'done') AS done,
+                COUNT(*) FILTER (WHERE status = 'skipped') AS skipped, COUNT(*) FILTER (WHERE status = 'failed') AS failed, COALESCE(SUM(cost), 0) AS cost
+         FROM photos WHERE updated_at >= @since AND updated_at < @until GROUP BY day ORDER BY day`,
+      ),
+      calls: all(`SELECT provider, model, ok, ms, tokens_in AS tokensIn, tokens_out AS tokensOut, cost FROM model_calls WHERE at >= @since AND at < @until ORDER BY provider, model, ms`),
+      failures: all(
+        `SELECT error_kind AS kind, COUNT(*) AS count FROM photos WHERE status = 'failed' AND updated_at >= @since AND updated_at < @until GROUP BY error_kind ORDER BY count DESC`,
+      ),
+      failureExamples: all(
+        `SELECT kind, path, error, updated_at AS at FROM (
+           SELECT error_kind AS kind, path, error, updated_at, ROW_NUMBER() OVER (PARTITION BY error_kind ORDER BY updated_at DESC, id DESC) AS n
+           FROM photos WHERE status = 'failed' AND updated_at >= @since AND updated_at < @until) WHERE n <= 3 ORDER BY kind, at DESC`,
+      ),
+      perSource: all(
+        `SELECT source, COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'skipped') AS skipped, COUNT(*) FILTER (WHERE status = 'failed') AS failed
+         FROM photos WHERE updated_at >= @since AND updated_at < @until GROUP BY source ORDER BY source`,
+      ),
+      perTelegramUser: all(
+        `SELECT telegram_user AS user, COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'failed') AS failed
+         FROM photos WHERE telegram_user IS NOT NULL AND updated_at >= @since AND updated_at < @until GROUP BY telegram_user ORDER BY done DESC`,
+      ),
+    };
+  }
+
   /** Store the outcome of one photo in one statement, so a crash leaves either the old or the new row. */
   recordOutcome(record: PhotoRecord): void {
     this.db
@@ -362,6 +417,13 @@ export class Store {
     this.db.prepare(`INSERT OR REPLACE INTO catalogues (base_url, fetched_at, models) VALUES (?, ?, ?)`).run(baseUrl, Date.now(), JSON.stringify(models));
   }
 
+  recordModelCall(call: ModelCall): void {
+    this.statement(`INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      Date.now(), call.provider, call.model, call.ok ? 1 : 0, call.ms, call.tokensIn, call.tokensOut, call.cost, call.error ?? null,
+    );
+    this.recordModelOutcome(call.model, call.ok);
+  }
+
   recordModelOutcome(model: string, ok: boolean): void {
     this.db
       .prepare(
@@ -402,6 +464,18 @@ function failedWhere(filter: RetryFilter): { sql: string; params: unknown[] } {
     params.push(...filter.paths);
   }
   return { sql: where.join(' AND '), params };
+}
+
+export interface StatsRows {
+  totals: { done: number; skipped: number; failed: number; cacheHits: number; tokens: number; cost: number };
+  queue: { queued: number; running: number };
+  perDay: { day: string; done: number; skipped: number; failed: number; cost: number }[];
+  /** Sorted by provider, model, then duration (so medians need no second sort). */
+  calls: { provider: string; model: string; ok: number; ms: number; tokensIn: number; tokensOut: number; cost: number }[];
+  failures: { kind: string | null; count: number }[];
+  failureExamples: { kind: string | null; path: string; error: string | null; at: number }[];
+  perSource: { source: string; done: number; skipped: number; failed: number }[];
+  perTelegramUser: { user: string; done: number; failed: number }[];
 }
 
 export interface AnalysisKey {

@@ -29,8 +29,22 @@ export interface AnalyzeRequest {
   signal?: AbortSignal;
 }
 
+/** One request to a model, as `phototag stats` counts it. */
+export interface ModelCall {
+  provider: string;
+  model: string;
+  ok: boolean;
+  /** The request itself, not the wait for the rate limiter. */
+  ms: number;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
+  /** The fault's kind for a failed call (rate-limit, server, timeout, …). */
+  error?: string;
+}
+
 export interface VisionEvents {
-  onCall?: (model: string, ok: boolean, ms: number) => void;
+  onCall?: (call: ModelCall) => void;
   /** A model failed too often in a row and is not called until `until` (epoch ms). */
   onPause?: (model: string, until: number, reason: string) => void;
 }
@@ -131,6 +145,7 @@ export class VisionClient {
     ];
     let tokensIn = 0;
     let tokensOut = 0;
+    let cost = 0;
     let repaired = false;
     for (;;) {
       const answer = await this.call(model, messages, request);
@@ -147,9 +162,9 @@ export class VisionClient {
       }
       tokensIn += answer.tokensIn;
       tokensOut += answer.tokensOut;
+      cost += answer.cost;
       const parsed = parseModelAnswer(answer.text, request.languages);
       if (parsed.ok) {
-        const cost = answer.cost ?? tokensIn * model.promptPrice + tokensOut * model.completionPrice;
         return { ok: true, analysis: { result: parsed.result, provider: this.settings.provider, model: answer.model ?? model.id, tokensIn, tokensOut, cost, cacheHit: false } };
       }
       if (repaired) return { ok: false, reason: `unusable answer after a repair request: ${parsed.reason}`, kind: 'invalid-output' };
@@ -159,10 +174,11 @@ export class VisionClient {
     }
   }
 
-  private async call(model: CatalogueModel, messages: Message[], request: AnalyzeRequest): Promise<{ text: string; model?: string; tokensIn: number; tokensOut: number; cost?: number } | { fault: ProviderFault }> {
+  private async call(model: CatalogueModel, messages: Message[], request: AnalyzeRequest): Promise<{ text: string; model?: string; tokensIn: number; tokensOut: number; cost: number } | { fault: ProviderFault }> {
     const sdk = await this.sdk();
-    const started = Date.now();
+    let started = Date.now();
     const send = async () => {
+      started = Date.now();
       const body: Record<string, unknown> = { model: model.id, messages, temperature: 0.2, max_tokens: 4096 };
       if (!this.noSchema.has(model.id)) {
         body.response_format = { type: 'json_schema', json_schema: { name: 'photo_metadata', strict: true, schema: responseSchema(request.languages) } };
@@ -170,27 +186,28 @@ export class VisionClient {
       if (this.settings.provider === 'openrouter') body.usage = { include: true };
       return sdk.chat.completions.create(body as never, { signal: request.signal });
     };
+    const report = (ok: boolean, extra: Partial<ModelCall> = {}) =>
+      this.events.onCall?.({ provider: this.settings.provider, model: model.id, ok, ms: Date.now() - started, tokensIn: 0, tokensOut: 0, cost: 0, ...extra });
     try {
       const completion = (await (this.limiter ? this.limiter.add(send) : send())) as OpenAI.Chat.Completions.ChatCompletion & {
         error?: { code?: unknown; message?: unknown };
         usage?: { cost?: number };
       };
       if (completion.error || !Array.isArray(completion.choices) || completion.choices.length === 0) {
-        this.events.onCall?.(model.id, false, Date.now() - started);
-        return { fault: completion.error ? faultFromBody(completion, this.settings.apiKey) : { kind: 'server', message: 'answer without choices' } };
+        const fault: ProviderFault = completion.error ? faultFromBody(completion, this.settings.apiKey) : { kind: 'server', message: 'answer without choices' };
+        report(false, { error: fault.kind });
+        return { fault };
       }
-      this.events.onCall?.(model.id, true, Date.now() - started);
       const choice = completion.choices[0]!;
-      return {
-        text: typeof choice.message?.content === 'string' ? choice.message.content : '',
-        model: completion.model || undefined,
-        tokensIn: completion.usage?.prompt_tokens ?? 0,
-        tokensOut: completion.usage?.completion_tokens ?? 0,
-        cost: typeof completion.usage?.cost === 'number' ? completion.usage.cost : undefined,
-      };
+      const tokensIn = completion.usage?.prompt_tokens ?? 0;
+      const tokensOut = completion.usage?.completion_tokens ?? 0;
+      const cost = typeof completion.usage?.cost === 'number' ? completion.usage.cost : tokensIn * model.promptPrice + tokensOut * model.completionPrice;
+      report(true, { tokensIn, tokensOut, cost });
+      return { text: typeof choice.message?.content === 'string' ? choice.message.content : '', model: completion.model || undefined, tokensIn, tokensOut, cost };
     } catch (error) {
-      this.events.onCall?.(model.id, false, Date.now() - started);
-      return { fault: faultFromError(error, this.settings.apiKey) };
+      const fault = faultFromError(error, this.settings.apiKey);
+      report(false, { error: fault.kind });
+      return { fault };
     }
   }
 }
