@@ -54,6 +54,33 @@ export function buildProgram(signal: AbortSignal): Command {
       return runStats({ ...flags, config: command.optsWithGlobals().config });
     });
 
+  const backup = program
+    .command('backup')
+    .description('back up, list, verify, restore and prune copies of the database (cron-friendly)')
+    .enablePositionalOptions();
+  const common = (command: Command, dirHelp?: string) => {
+    if (dirHelp) command.option('--dir <dir>', `${dirHelp} (default: the data dir)`);
+    return command
+      .option('--data-dir <dir>', 'the data dir whose database this is about')
+      .option('--quiet', 'print nothing on success (failures still print one line and exit non-zero)');
+  };
+  const backupModule = () => import('./commands/backup.js');
+  const flagsOf = (command: Command) => ({ ...command.opts(), config: command.optsWithGlobals().config });
+  common(backup.command('create', { isDefault: true }).description('write phototag-YYYYMMDD-HHMMSS.tar.gz: the database (a consistent online copy), the config without secrets, a manifest'), 'where archives go')
+    .action(async (_flags, command: Command) => (await backupModule()).runBackupCreate(flagsOf(command)));
+  common(backup.command('list').description('list backups, newest first'), 'where archives are')
+    .option('--json', 'print JSON')
+    .action(async (_flags, command: Command) => (await backupModule()).runBackupList(flagsOf(command)));
+  common(backup.command('verify').description('check an archive: checksums and SQLite integrity').argument('<file>', 'the archive'))
+    .action(async (file: string, _flags, command: Command) => (await backupModule()).runBackupVerify(file, flagsOf(command)));
+  common(backup.command('restore').description('verify an archive, keep a restore point of the current database, restore, migrate').argument('<file>', 'the archive'))
+    .option('--force', 'restore even while phototag serve runs on the data dir')
+    .action(async (file: string, _flags, command: Command) => (await backupModule()).runBackupRestore(file, flagsOf(command)));
+  common(backup.command('prune').description("delete phototag's own archives older than --keep-days (nothing else)"), 'where archives are')
+    .option('--keep-days <n>', 'keep archives younger than this many days (default: 7)', integer('--keep-days', 0))
+    .option('--keep <n>', 'always keep at least this many of the newest (default: 1)', integer('--keep', 0))
+    .action(async (_flags, command: Command) => (await backupModule()).runBackupPrune(flagsOf(command)));
+
   program
     .command('config')
     .description('print the effective config (secrets masked) and where it was loaded from')
