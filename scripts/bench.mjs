@@ -115,6 +115,35 @@ async function queueBenches() {
       if (!/10000 skipped/.test(run.stdout)) throw new Error(`rescan did not skip 10,000 photos: ${run.stdout.slice(-300)}`);
       results.rescan = { files: 10_000, wallMs: run.wallMs, calls: calls.length };
     }
+    // `phototag stats` on a database of 100,000 photos and 100,000 model calls.
+    {
+      const data = path.join(dir, 'd5');
+      const { Store } = await import(path.join(ROOT, 'dist/core/store.js'));
+      Store.inDataDir(data).close();
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(path.join(data, 'phototag.db'));
+      const now = Date.now();
+      const photo = db.prepare(`INSERT INTO photos (path, size, mtime_ms, status, source, model, tokens_in, tokens_out, cost, error, error_kind, created_at, updated_at) VALUES (?, 1, 1, ?, ?, ?, 800, 100, 0.0001, ?, ?, ?, ?)`);
+      const call = db.prepare(`INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost) VALUES (?, 'openrouter', ?, ?, ?, 800, 100, 0.0001)`);
+      db.transaction(() => {
+        for (let i = 0; i < 100_000; i++) {
+          const at = now - (i % 60) * 86_400_000 - i;
+          const failed = i % 50 === 0;
+          photo.run(`/library/${i}.jpg`, failed ? 'failed' : 'done', ['cli', 'scan', 'watch'][i % 3], `model/${i % 4}`, failed ? 'HTTP 500' : null, failed ? 'transient' : null, at, at);
+          call.run(at, `model/${i % 4}`, failed ? 0 : 1, 1000 + (i % 5000));
+        }
+      })();
+      db.close();
+      const run = cli(['stats', '--json'], { PHOTOTAG_DATA_DIR: data });
+      if (run.code !== 0) throw new Error(`stats failed: ${run.stderr}`);
+      const start = performance.now();
+      const { Store: S } = await import(path.join(ROOT, 'dist/core/store.js'));
+      const { computeStats } = await import(path.join(ROOT, 'dist/core/stats.js'));
+      const store = S.inDataDir(data);
+      computeStats(store, {});
+      store.close();
+      results.stats = { wallMs: run.wallMs, queryMs: performance.now() - start };
+    }
     // Peak memory of a 5,000-photo scan against a fast fake model.
     {
       const fake = await startFakeProcess(0);
@@ -210,6 +239,7 @@ if (queue) {
     [`throughput, ${queue.throughput.photos} photos, model latency 1 s, concurrency 4 (ideal 4 photos/s)`, `${queue.throughput.perSecond.toFixed(2)} photos/s (${((queue.throughput.perSecond / 4) * 100).toFixed(0)}% of ideal)`, '≥ 90%'],
     [`provider capped at 20 requests/min, \`--rpm 20\`, ${queue.capped.photos} photos`, `${queue.capped.perMinute.toFixed(1)}/min (${((queue.capped.perMinute / 20) * 100).toFixed(0)}% of the cap), ${queue.capped.failed} failed, ${queue.capped.rejected} refused by the cap`, '≥ 95%, none failed'],
     ['rescan of 10,000 done photos (whole `phototag scan` command)', `${(queue.rescan.wallMs / 1000).toFixed(2)} s, ${queue.rescan.calls} model calls`, '≤ 3 s'],
+    ['`phototag stats` on 100,000 photos and 100,000 model calls (whole command / the queries alone)', `${(queue.stats.wallMs).toFixed(0)} ms / ${queue.stats.queryMs.toFixed(0)} ms`, '≤ 300 ms'],
     [`peak RSS of a ${queue.big.photos}-photo scan (small JPEGs, fast fake model)`, `${queue.big.rssMb.toFixed(0)} MB (${(queue.big.wallMs / 1000).toFixed(0)} s)`, '< 200 MB'],
   );
 }

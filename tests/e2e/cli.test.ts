@@ -146,6 +146,34 @@ describe('phototag retry', () => {
   });
 });
 
+describe('phototag backup (cron)', () => {
+  it('--quiet prints nothing on success; a failure prints one line and exits non-zero', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'backup-'));
+    const data = path.join(work, 'data');
+    const [photo] = copyCorpus(work, ['jpeg/nikon-d5000.jpg']);
+    await phototag(['tag', ...provider(), photo!], { env: { OPENROUTER_API_KEY: SECRET, PHOTOTAG_DATA_DIR: data } });
+    const env = { PHOTOTAG_DATA_DIR: data, OPENROUTER_API_KEY: SECRET };
+    const quiet = await phototag(['backup', '--quiet'], { env });
+    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const list = await phototag(['backup', 'list', '--json'], { env });
+    const [archive] = JSON.parse(list.stdout) as { file: string }[];
+    expect(archive!.file).toMatch(/phototag-\d{8}-\d{6}\.tar\.gz$/);
+    const verify = await phototag(['backup', 'verify', archive!.file], { env });
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain(': OK (phototag');
+    fs.writeFileSync(path.join(work, 'broken.tar.gz'), 'nope');
+    const broken = await phototag(['backup', 'restore', '--quiet', path.join(work, 'broken.tar.gz')], { env });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(broken.stderr).toContain('broken.tar.gz: damaged or not a phototag backup');
+    const prune = await phototag(['backup', 'prune', '--dir', data, '--keep-days', '0', '--keep', '0', '--quiet'], { env });
+    expect(prune).toMatchObject({ code: 0, stdout: '' });
+    expect(fs.existsSync(archive!.file)).toBe(false);
+    expect(fs.existsSync(path.join(data, 'phototag.db'))).toBe(true);
+  });
+});
+
 describe('interrupting a run', () => {
   it('on Ctrl-C finishes the photos in progress, starts no more, leaves no temp file and exits 1', async () => {
     const slow = await startFakeOpenAI({ latencyMs: 1500 });
