@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FatalError } from './core/errors.js';
-import { addProviderOptions, addTagOptions, collect, integer } from './commands/options.js';
+import { addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
@@ -39,6 +39,22 @@ export function buildProgram(signal: AbortSignal): Command {
     .action(async (files: string[], flags, command: Command) => {
       const { runRetry } = await import('./commands/retry.js');
       return runRetry(files, { ...flags, config: command.optsWithGlobals().config }, signal);
+    });
+
+  addProviderOptions(program.command('serve').description('the daemon: watch folders, tag new photos, serve health, stats, metrics and a dashboard over HTTP'))
+    .option('--watch <dir>', 'a folder to watch; repeatable (config: serve.watch)', collect)
+    .option('--port <n>', 'HTTP port (default: 8787; 0 = any free port)', integer('--port', 0))
+    .option('--host <addr>', 'HTTP address (default: 127.0.0.1; anything else needs a token)')
+    .option('--token-file <file>', 'file holding the bearer token for POST /api/retry (config: serve.tokenFile)')
+    .option('--no-initial-scan', 'do not enqueue the untagged photos already in the folders at start')
+    .option('--polling', 'poll the folders instead of inotify/FSEvents (network shares)')
+    .option('--lang <codes>', 'languages, the first is primary: en, ru or en,ru')
+    .option('--concurrency <n>', 'photos worked on at once (default: 2)', integer('--concurrency', 1))
+    .option('--rpm <n>', 'model requests per minute, 0 = unlimited', number('--rpm', 0))
+    .addOption(new Option('--log-level <level>', 'least important log lines shown').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .action(async (flags, command: Command) => {
+      const { runServe } = await import('./commands/serve.js');
+      return runServe({ ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
   program

@@ -82,6 +82,11 @@ export class MetadataTool {
     }
   }
 
+  /** ExifTool's version: starts the process and proves it answers (daemon start-up, /readyz). */
+  version(): Promise<string> {
+    return this.exiftool.version();
+  }
+
   async close(): Promise<void> {
     await this.exiftool.end();
   }

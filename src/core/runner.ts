@@ -79,7 +79,11 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
     try {
       const batch: QueueItem[] = [];
       const cleaned = new Set<string>();
+      // A slow intake (a watcher) must not leave photos sitting in a half-full batch.
+      let flushTimer: NodeJS.Timeout | undefined;
       const flush = () => {
+        clearTimeout(flushTimer);
+        if (batch.length === 0) return;
         const results = queue.add(batch);
         batch.forEach((item, i) => {
           const result = results[i]!;
@@ -107,6 +111,7 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
           report({ file, status: 'failed', reason: errorMessage(error), errorKind: kind, durationMs: 0 });
         }
         if (batch.length >= BATCH) flush();
+        else if (batch.length === 1) flushTimer = setTimeout(flush, 100);
       }
       flush();
     } finally {

@@ -309,7 +309,7 @@ export class Store {
                 COALESCE(SUM(tokens_in + tokens_out), 0) AS tokens, COALESCE(SUM(cost), 0) AS cost
          FROM photos WHERE updated_at >= @since AND updated_at < @until`,
       ).get(range) as StatsRows['totals'],
-      queue: this.statement(`SELECT COUNT(*) FILTER (WHERE status = 'queued') AS queued, COUNT(*) FILTER (WHERE status = 'running') AS running FROM photos WHERE status IN ('queued', 'running')`).get() as StatsRows['queue'],
+      queue: this.queueDepth(),
       perDay: all(
         `SELECT date(updated_at / 1000, 'unixepoch', 'localtime') AS day, COUNT(*) FILTER (WHERE status = 'done') AS done,
                 COUNT(*) FILTER (WHERE status = 'skipped') AS skipped, COUNT(*) FILTER (WHERE status = 'failed') AS failed, COALESCE(SUM(cost), 0) AS cost
@@ -333,6 +333,26 @@ export class Store {
          FROM photos WHERE telegram_user IS NOT NULL AND updated_at >= @since AND updated_at < @until GROUP BY telegram_user ORDER BY done DESC`,
       ),
     };
+  }
+
+  queueDepth(): { queued: number; running: number } {
+    return this.statement(`SELECT COUNT(*) FILTER (WHERE status = 'queued') AS queued, COUNT(*) FILTER (WHERE status = 'running') AS running FROM photos WHERE status IN ('queued', 'running')`).get() as { queued: number; running: number };
+  }
+
+  /** The newest tagged and failed photos, for the dashboard. */
+  recent(limit: number): { done: RecentPhoto[]; failed: FailureRow[] } {
+    const done = (this.statement(`SELECT path, title, description, keywords, model, updated_at AS updatedAt FROM photos WHERE status = 'done' ORDER BY updated_at DESC, id DESC LIMIT ?`).all(limit) as (Omit<RecentPhoto, 'keywords'> & { keywords: string | null })[])
+      .map((row) => ({ ...row, keywords: row.keywords ? (JSON.parse(row.keywords) as string[]) : [] }));
+    return { done, failed: this.failures({}, limit) };
+  }
+
+  /** A photo moved (the daemon's processed and failed folders): its record follows it. */
+  movePath(from: string, to: string): void {
+    this.statement(`UPDATE photos SET path = ? WHERE path = ?`).run(to, from);
+  }
+
+  ping(): boolean {
+    return (this.statement(`SELECT 1 AS ok`).get() as { ok: number }).ok === 1;
   }
 
   /** Store the outcome of one photo in one statement, so a crash leaves either the old or the new row. */
@@ -464,6 +484,15 @@ function failedWhere(filter: RetryFilter): { sql: string; params: unknown[] } {
     params.push(...filter.paths);
   }
   return { sql: where.join(' AND '), params };
+}
+
+export interface RecentPhoto {
+  path: string;
+  title: string | null;
+  description: string | null;
+  keywords: string[];
+  model: string | null;
+  updatedAt: number;
 }
 
 export interface StatsRows {

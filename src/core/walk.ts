@@ -13,7 +13,7 @@ export interface WalkOptions {
 }
 
 /** Folders no photo tool should walk into: NAS thumbnails and recycle bins, OS bookkeeping. */
-const SKIPPED_FOLDERS = new Set(['@eaDir', '#recycle', '#snapshot', '$RECYCLE.BIN', 'System Volume Information', 'lost+found', 'node_modules']);
+export const SKIPPED_FOLDERS = new Set(['@eaDir', '#recycle', '#snapshot', '$RECYCLE.BIN', 'System Volume Information', 'lost+found', 'node_modules']);
 
 /** Whether a name is never a photo to tag: hidden, a sidecar, a backup or a temp file. */
 export function isIgnoredName(name: string): boolean {

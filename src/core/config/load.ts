@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { configSchema, SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
+import { configSchema, SECRET_KEYS, SERVE_SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
 import { describeIssue } from './describe.js';
 import { splitList } from '../text.js';
 
@@ -42,7 +42,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   for (const key of Object.keys(file.values)) origins[key] = 'file';
   for (const key of Object.keys(fromEnv)) origins[key] = 'env';
   for (const key of Object.keys(fromFlags)) origins[key] = 'flag';
-  const merged = { ...file.values, ...fromEnv, ...fromFlags };
+  const merged: Record<string, unknown> = { ...file.values, ...fromEnv, ...fromFlags };
+  // `serve` is a group: a flag such as --port changes one key of it, not the whole group.
+  if (fromFlags.serve && typeof file.values.serve === 'object' && file.values.serve !== null) merged.serve = { ...(file.values.serve as object), ...fromFlags.serve };
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -50,8 +52,13 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     const place = where === 'file' ? (file.source ?? 'config') : where === 'env' ? 'environment' : 'command line';
     throw new ConfigError(`Invalid config (${place}): ${describeIssue(issue, merged)}`);
   }
-  if (parsed.data.dataDir && file.source && origins.dataDir === 'file') {
-    parsed.data.dataDir = path.resolve(path.dirname(file.source), parsed.data.dataDir);
+  if (file.source && origins.dataDir === 'file' && parsed.data.dataDir) parsed.data.dataDir = path.resolve(path.dirname(file.source), parsed.data.dataDir);
+  if (file.source && origins.serve === 'file') {
+    // Paths in a config file are relative to the file, not to wherever phototag was started.
+    const base = path.dirname(file.source);
+    const serve = parsed.data.serve;
+    serve.watch = serve.watch.map((dir) => path.resolve(base, dir));
+    for (const key of ['tokenFile', 'processedDir', 'failedDir'] as const) if (serve[key]) serve[key] = path.resolve(base, serve[key]);
   }
   return { config: parsed.data, source: file.source, origins };
 }
@@ -115,5 +122,8 @@ function definedOnly<T extends object>(values: T): Partial<T> {
 export function maskSecrets(config: Config): Record<string, unknown> {
   const masked: Record<string, unknown> = { ...config };
   for (const key of SECRET_KEYS) if (masked[key] !== undefined) masked[key] = '********';
+  const serve: Record<string, unknown> = { ...config.serve };
+  for (const key of SERVE_SECRET_KEYS) if (serve[key] !== undefined) serve[key] = '********';
+  masked.serve = serve;
   return masked;
 }

@@ -30,6 +30,25 @@ export const configSchema = z
     force: z.boolean().default(false),
     backup: z.boolean().default(false),
     dataDir: z.string().min(1).optional(),
+    serve: z
+      .object({
+        watch: z.array(z.string().min(1)).default([]),
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.int().min(0).max(65535).default(8787),
+        /** Bearer token for state-changing requests; prefer tokenFile. */
+        token: z.string().min(16, 'a token of at least 16 characters').optional(),
+        tokenFile: z.string().min(1).optional(),
+        scanOnStart: z.boolean().default(true),
+        polling: z.boolean().default(false),
+        pollIntervalSeconds: z.number().positive().default(5),
+        stableSeconds: z.number().positive().max(600).default(3),
+        rescanMinutes: z.number().min(0).default(360),
+        processedDir: z.string().min(1).optional(),
+        failedDir: z.string().min(1).optional(),
+        shutdownSeconds: z.number().positive().max(3600).default(30),
+      })
+      .strict()
+      .default({ watch: [], host: '127.0.0.1', port: 8787, scanOnStart: true, polling: false, pollIntervalSeconds: 5, stableSeconds: 3, rescanMinutes: 360, shutdownSeconds: 30 }),
   })
   .strict();
 
@@ -38,3 +57,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 
 /** Keys whose values are never printed, logged or backed up. */
 export const SECRET_KEYS = ['apiKey'] as const;
+export const SERVE_SECRET_KEYS = ['token'] as const;

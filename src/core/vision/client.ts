@@ -95,6 +95,13 @@ export class VisionClient {
     return this.client;
   }
 
+  /** For /readyz: whether some model may be called now (not every one paused by the circuit breaker). */
+  circuit(): { ok: boolean; detail: string } {
+    const paused = this.settings.candidates.filter((m) => this.breaker.openUntil(m.id) !== undefined).map((m) => m.id);
+    const ok = paused.length < this.settings.candidates.length;
+    return { ok, detail: paused.length ? `paused: ${paused.join(', ')}` : 'closed' };
+  }
+
   async analyze(request: AnalyzeRequest): Promise<Analysis> {
     const candidates = this.settings.candidates;
     if (candidates.length === 0) throw new FatalError('No vision model to use: see `phototag models`.');

@@ -1,0 +1,27 @@
+import { loadConfig } from '../core/config/load.js';
+import { createLogger, type Level } from '../daemon/log.js';
+import { startDaemon } from '../daemon/serve.js';
+import { flagsToConfig, type TagFlags } from './options.js';
+
+export interface ServeFlags extends TagFlags {
+  config?: string;
+  watch?: string[];
+  port?: number;
+  host?: string;
+  tokenFile?: string;
+  initialScan?: boolean;
+  polling?: boolean;
+  logLevel?: Level;
+}
+
+/** `phototag serve`: runs until SIGTERM or SIGINT, then stops in order and exits 0. */
+export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<void> {
+  const serveFlags = Object.fromEntries(
+    Object.entries({ watch: flags.watch, port: flags.port, host: flags.host, tokenFile: flags.tokenFile, scanOnStart: flags.initialScan === false ? false : undefined, polling: flags.polling }).filter(([, v]) => v !== undefined),
+  );
+  const { config } = await loadConfig({ configFile: flags.config, flags: { ...flagsToConfig(flags), ...(Object.keys(serveFlags).length ? { serve: serveFlags } : {}) } });
+  const log = createLogger({ level: flags.logLevel, secrets: [config.apiKey, config.serve.token, process.env.PHOTOTAG_API_KEY, process.env.OPENROUTER_API_KEY, process.env.OPENAI_API_KEY] });
+  const daemon = await startDaemon(config, log);
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await daemon.stop();
+}
