@@ -24,62 +24,51 @@ const DAY_MS = 86_400_000;
 export function computeStats(store: Store, range: StatsRange = {}, now = Date.now()): Stats {
   const until = range.until ?? now + 1;
   const since = range.since ?? startOfLocalDay(until - 1) - ((range.days ?? 30) - 1) * DAY_MS;
-  const rows = store.statsRows(since, until);
+  // Local days by the offset in force at the end of the range (an hour off across a DST change, at most).
+  const offset = -new Date(until - 1).getTimezoneOffset() * 60_000;
+  const rows = store.statsRows(since, until, offset);
+  const totals = { done: 0, skipped: 0, failed: 0, queued: rows.queue.queued, running: rows.queue.running, cacheHits: 0, callsSaved: 0, tokens: 0, cost: 0 };
+  const days = new Map<number, Stats['perDay'][number]>();
+  const sources = new Map<string, Stats['perSource'][number]>();
+  for (const group of rows.groups) {
+    if (group.status !== 'done' && group.status !== 'skipped' && group.status !== 'failed') continue;
+    totals[group.status] += group.count;
+    totals.tokens += group.tokens;
+    totals.cost += group.cost;
+    if (group.status === 'done' && group.cacheHit) totals.cacheHits += group.count;
+    const day = days.get(group.day) ?? { day: isoDay(group.day), done: 0, skipped: 0, failed: 0, cost: 0 };
+    day[group.status] += group.count;
+    day.cost += group.cost;
+    days.set(group.day, day);
+    const source = sources.get(group.source) ?? { source: group.source, done: 0, skipped: 0, failed: 0 };
+    source[group.status] += group.count;
+    sources.set(group.source, source);
+  }
+  totals.callsSaved = totals.cacheHits;
   return {
     range: { since: new Date(since).toISOString(), until: new Date(until).toISOString() },
-    totals: { ...rows.totals, ...rows.queue, callsSaved: rows.totals.cacheHits },
-    perDay: everyDay(rows.perDay, since, until),
-    perModel: perModel(rows.calls),
+    totals,
+    perDay: everyDay(days, Math.floor((since + offset) / DAY_MS), Math.floor((until - 1 + offset) / DAY_MS)),
+    perModel: rows.models.map((m) => ({ provider: m.provider, model: m.model, calls: m.calls, successRate: m.ok / m.calls, medianMs: m.medianMs, p95Ms: m.p95Ms, tokensIn: m.tokensIn, tokensOut: m.tokensOut, cost: m.cost })),
     failures: rows.failures.map((f) => ({
       kind: f.kind ?? 'unknown',
       count: f.count,
       examples: rows.failureExamples.filter((e) => e.kind === f.kind).map((e) => ({ file: e.path, error: e.error ?? '', at: new Date(e.at).toISOString() })),
     })),
-    perSource: rows.perSource,
+    perSource: [...sources.values()].sort((a, b) => a.source.localeCompare(b.source)),
     perTelegramUser: rows.perTelegramUser,
   };
 }
 
-function perModel(calls: StatsRows['calls']): Stats['perModel'] {
-  const groups = new Map<string, StatsRows['calls']>();
-  for (const call of calls) {
-    const key = `${call.provider}\u0000${call.model}`;
-    const group = groups.get(key) ?? [];
-    group.push(call);
-    groups.set(key, group);
-  }
-  return [...groups.values()].map((group) => {
-    const first = group[0]!;
-    const ok = group.filter((c) => c.ok === 1).length;
-    return {
-      provider: first.provider,
-      model: first.model,
-      calls: group.length,
-      successRate: ok / group.length,
-      medianMs: percentile(group, 0.5),
-      p95Ms: percentile(group, 0.95),
-      tokensIn: group.reduce((sum, c) => sum + c.tokensIn, 0),
-      tokensOut: group.reduce((sum, c) => sum + c.tokensOut, 0),
-      cost: group.reduce((sum, c) => sum + c.cost, 0),
-    };
-  }).sort((a, b) => b.calls - a.calls);
-}
-
-/** Nearest-rank percentile of calls already sorted by duration. */
-function percentile(sorted: { ms: number }[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!.ms;
-}
-
-/** One row per calendar day in the range (days with nothing get zeros, so the chart has no gaps). */
-function everyDay(days: StatsRows['perDay'], since: number, until: number): Stats['perDay'] {
-  const byDay = new Map(days.map((d) => [d.day, d]));
+/** One row per day in the range (days with nothing get zeros, so the chart has no gaps). */
+function everyDay(days: Map<number, Stats['perDay'][number]>, first: number, last: number): Stats['perDay'] {
   const result: Stats['perDay'] = [];
-  for (let t = startOfLocalDay(since); t < until; t += DAY_MS) {
-    const day = localDay(t);
-    if (result.at(-1)?.day === day) continue; // a DST day is 25 h long
-    result.push(byDay.get(day) ?? { day, done: 0, skipped: 0, failed: 0, cost: 0 });
-  }
+  for (let day = first; day <= last; day++) result.push(days.get(day) ?? { day: isoDay(day), done: 0, skipped: 0, failed: 0, cost: 0 });
   return result;
+}
+
+function isoDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 function startOfLocalDay(t: number): number {
@@ -88,7 +77,5 @@ function startOfLocalDay(t: number): number {
   return d.getTime();
 }
 
-function localDay(t: number): string {
-  const d = new Date(t);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
+// StatsRows is re-exported for tests that build rows by hand.
+export type { StatsRows };

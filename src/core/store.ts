@@ -116,8 +116,11 @@ export const MIGRATIONS: string[] = [
      error TEXT
    );
    CREATE INDEX model_calls_at ON model_calls (at);
+   CREATE INDEX model_calls_latency ON model_calls (provider, model, ms, at);
    ALTER TABLE photos ADD COLUMN telegram_user TEXT;
-   CREATE INDEX photos_updated ON photos (updated_at);
+   CREATE INDEX photos_telegram ON photos (telegram_user, updated_at) WHERE telegram_user IS NOT NULL;
+   -- covers the stats pass over a time range (no table lookups for 100,000 photos)
+   CREATE INDEX photos_updated ON photos (updated_at, source, status, cache_hit, tokens_in, tokens_out, cost);
    CREATE INDEX photos_failures ON photos (status, error_kind, updated_at);`,
 ];
 
@@ -298,24 +301,29 @@ export class Store {
       .all(...failed.params, limit) as FailureRow[];
   }
 
-  /** Everything `phototag stats` shows, aggregated in SQL over photos updated and calls made in [since, until). */
-  statsRows(since: number, until: number): StatsRows {
-    const range = { since, until };
-    const all = <T>(sql: string) => this.statement(sql).all(range) as T[];
+  /**
+   * Everything `phototag stats` shows, aggregated in SQL over photos updated and calls made in [since, until):
+   * one pass over the photos (grouped by day, source and status), one over the calls, and an index walk per
+   * model for its latency percentiles. `dayOffsetMs` shifts UTC into local days.
+   */
+  statsRows(since: number, until: number, dayOffsetMs: number): StatsRows {
+    const range = { since, until, offset: dayOffsetMs };
+    const all = <T>(sql: string, params: object = range) => this.statement(sql).all(params) as T[];
+    const models = all<{ provider: string; model: string; calls: number; ok: number; tokensIn: number; tokensOut: number; cost: number }>(
+      `SELECT provider, model, COUNT(*) AS calls, SUM(ok) AS ok, SUM(tokens_in) AS tokensIn, SUM(tokens_out) AS tokensOut, SUM(cost) AS cost
+       FROM model_calls WHERE at >= @since AND at < @until GROUP BY provider, model ORDER BY calls DESC`,
+    );
+    const nth = `SELECT ms FROM model_calls WHERE provider = @provider AND model = @model AND at >= @since AND at < @until ORDER BY ms LIMIT 1 OFFSET @n`;
+    const percentile = (m: { provider: string; model: string; calls: number }, p: number) =>
+      (this.statement(nth).get({ ...m, since, until, n: Math.max(0, Math.ceil(p * m.calls) - 1) }) as { ms: number }).ms;
     return {
-      totals: this.statement(
-        `SELECT COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'skipped') AS skipped,
-                COUNT(*) FILTER (WHERE status = 'failed') AS failed, COUNT(*) FILTER (WHERE cache_hit = 1 AND status = 'done') AS cacheHits,
-                COALESCE(SUM(tokens_in + tokens_out), 0) AS tokens, COALESCE(SUM(cost), 0) AS cost
-         FROM photos WHERE updated_at >= @since AND updated_at < @until`,
-      ).get(range) as StatsRows['totals'],
-      queue: this.queueDepth(),
-      perDay: all(
-        `SELECT date(updated_at / 1000, 'unixepoch', 'localtime') AS day, COUNT(*) FILTER (WHERE status = 'done') AS done,
-                COUNT(*) FILTER (WHERE status = 'skipped') AS skipped, COUNT(*) FILTER (WHERE status = 'failed') AS failed, COALESCE(SUM(cost), 0) AS cost
-         FROM photos WHERE updated_at >= @since AND updated_at < @until GROUP BY day ORDER BY day`,
+      groups: all(
+        `SELECT CAST((updated_at + @offset) / 86400000 AS INTEGER) AS day, source, status, cache_hit AS cacheHit, COUNT(*) AS count,
+                SUM(tokens_in + tokens_out) AS tokens, SUM(cost) AS cost
+         FROM photos WHERE updated_at >= @since AND updated_at < @until GROUP BY day, source, status, cache_hit`,
       ),
-      calls: all(`SELECT provider, model, ok, ms, tokens_in AS tokensIn, tokens_out AS tokensOut, cost FROM model_calls WHERE at >= @since AND at < @until ORDER BY provider, model, ms`),
+      queue: this.queueDepth(),
+      models: models.map((m) => ({ ...m, medianMs: percentile(m, 0.5), p95Ms: percentile(m, 0.95) })),
       failures: all(
         `SELECT error_kind AS kind, COUNT(*) AS count FROM photos WHERE status = 'failed' AND updated_at >= @since AND updated_at < @until GROUP BY error_kind ORDER BY count DESC`,
       ),
@@ -323,10 +331,6 @@ export class Store {
         `SELECT kind, path, error, updated_at AS at FROM (
            SELECT error_kind AS kind, path, error, updated_at, ROW_NUMBER() OVER (PARTITION BY error_kind ORDER BY updated_at DESC, id DESC) AS n
            FROM photos WHERE status = 'failed' AND updated_at >= @since AND updated_at < @until) WHERE n <= 3 ORDER BY kind, at DESC`,
-      ),
-      perSource: all(
-        `SELECT source, COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'skipped') AS skipped, COUNT(*) FILTER (WHERE status = 'failed') AS failed
-         FROM photos WHERE updated_at >= @since AND updated_at < @until GROUP BY source ORDER BY source`,
       ),
       perTelegramUser: all(
         `SELECT telegram_user AS user, COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'failed') AS failed
@@ -496,14 +500,12 @@ export interface RecentPhoto {
 }
 
 export interface StatsRows {
-  totals: { done: number; skipped: number; failed: number; cacheHits: number; tokens: number; cost: number };
+  /** Photo counts by local day number (days since the epoch), source, status and cache hit. */
+  groups: { day: number; source: string; status: PhotoStatus; cacheHit: number; count: number; tokens: number; cost: number }[];
   queue: { queued: number; running: number };
-  perDay: { day: string; done: number; skipped: number; failed: number; cost: number }[];
-  /** Sorted by provider, model, then duration (so medians need no second sort). */
-  calls: { provider: string; model: string; ok: number; ms: number; tokensIn: number; tokensOut: number; cost: number }[];
+  models: { provider: string; model: string; calls: number; ok: number; tokensIn: number; tokensOut: number; cost: number; medianMs: number; p95Ms: number }[];
   failures: { kind: string | null; count: number }[];
   failureExamples: { kind: string | null; path: string; error: string | null; at: number }[];
-  perSource: { source: string; done: number; skipped: number; failed: number }[];
   perTelegramUser: { user: string; done: number; failed: number }[];
 }
 
