@@ -13,6 +13,15 @@ describe('documentation', () => {
     for (const key of Object.keys(configSchema.shape)) expect(readme).toContain(`| \`${key}\` |`);
   });
 
+  it('the README and the example document every serve key', () => {
+    const serveKeys = Object.keys((configSchema.shape.serve.unwrap() as { shape: Record<string, unknown> }).shape);
+    const text = fs.readFileSync(example, 'utf8');
+    for (const key of serveKeys) {
+      expect(readme).toContain(`serve.${key}`);
+      expect(text).toMatch(new RegExp(`^ +#? ?${key}:`, 'm'));
+    }
+  });
+
   it('the annotated example is a valid config that names every key', async () => {
     const { config } = await loadConfig({ configFile: example, env: {} });
     expect(config.languages).toEqual(['en']);
