@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyCorpus, ROOT, tempDir } from '../support/corpus.js';
+import { startFakeOpenAI } from '../support/fake-openai.mjs';
+import { startServe } from '../support/serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'dashboard-token-0123456789';
+type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
+let fake: Fake;
+let dir: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  dir = tempDir('phototag-dashboard-');
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is needed for this test (apt-get install chromium; .ci/run installs it)`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await fake.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the dashboard in headless Chromium', () => {
+  it('shows the numbers /stats has, the newest photos, and its Retry button re-queues a failed photo', async () => {
+    const data = path.join(dir, 'data');
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-dash' };
+    const [good, flaky] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg', 'jpeg/nikon-d5000.jpg']);
+    const provider = ['--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0'];
+    // Not spawnSync: the fake model server lives in this process and must keep answering.
+    const tag = (...args: string[]) => new Promise((resolve) => spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider, ...args], { env }).on('close', resolve));
+    await tag(good!);
+    fake.push({ type: 'http', status: 500 });
+    await tag('--max-attempts', '1', flaky!);
+    fs.writeFileSync(path.join(dir, 'token'), TOKEN);
+
+    const served = await startServe([...provider, '--token-file', path.join(dir, 'token')], env);
+    try {
+      const page = await browser.newPage();
+      page.on('dialog', (dialog) => void dialog.accept(TOKEN));
+      await page.goto(served.url);
+      const stats = await (await fetch(new URL('/stats', served.url))).json();
+      await page.waitForFunction(() => document.getElementById('done')?.textContent !== '–');
+      expect(await page.textContent('#done')).toBe(String(stats.totals.done));
+      expect(await page.textContent('#failed')).toBe(String(stats.totals.failed));
+      expect(stats.totals).toMatchObject({ done: 1, failed: 1 });
+      expect(await page.locator('tr.photo').first().textContent()).toContain('Photo 776x909');
+      expect(await page.locator('tr.failure').first().textContent()).toContain('HTTP 500');
+
+      await page.click('tr.failure button.retry');
+      await served.waitFor((logs) => logs.some((l) => l.msg === 'photo tagged' && l.file === flaky), 20_000);
+      await page.waitForFunction(() => document.getElementById('done')?.textContent === '2', undefined, { timeout: 20_000 });
+      expect(await page.textContent('#failed')).toBe('0');
+      expect(await page.locator('tr.failure').count()).toBe(0);
+      const after = await (await fetch(new URL('/stats', served.url))).json();
+      expect(after.totals).toMatchObject({ done: 2, failed: 0 });
+      await page.screenshot({ path: path.join(dir, 'dashboard.png') });
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exit;
+    }
+  });
+});
