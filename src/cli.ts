@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FatalError } from './core/errors.js';
-import { addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
+import { addConfigOption, addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
@@ -57,8 +57,8 @@ export function buildProgram(signal: AbortSignal): Command {
       return runServe({ ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
-  program
-    .command('stats')
+  addConfigOption(program
+    .command('stats'))
     .description('what phototag has done, what failed and what it cost (reads only)')
     .option('--since <when>', 'from this date or span back: 2026-11-01, 12h, 7d (default: 30 days)')
     .option('--until <when>', 'up to this date (default: now)')
@@ -76,7 +76,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .enablePositionalOptions();
   const common = (command: Command, dirHelp?: string) => {
     if (dirHelp) command.option('--dir <dir>', `${dirHelp} (default: the data dir)`);
-    return command
+    return addConfigOption(command)
       .option('--data-dir <dir>', 'the data dir whose database this is about')
       .option('--quiet', 'print nothing on success (failures still print one line and exit non-zero)');
   };
@@ -97,8 +97,8 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--keep <n>', 'always keep at least this many of the newest (default: 1)', integer('--keep', 0))
     .action(async (_flags, command: Command) => (await backupModule()).runBackupPrune(flagsOf(command)));
 
-  program
-    .command('config')
+  addConfigOption(program
+    .command('config'))
     .description('print the effective config (secrets masked) and where it was loaded from')
     .option('--json', 'print it as JSON')
     .action(async (flags, command: Command) => {

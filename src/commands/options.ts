@@ -24,9 +24,14 @@ export function number(name: string, min: number) {
   };
 }
 
+/** `--config` after the command name too (`phototag serve --config x.yml`), not only before it. */
+export function addConfigOption(command: Command): Command {
+  return command.option('-c, --config <file>', 'config file (default: searched from the current folder up)');
+}
+
 /** The provider and model flags shared by every command that calls a model. */
 export function addProviderOptions(command: Command): Command {
-  return command
+  return addConfigOption(command)
     .addOption(new Option('--provider <name>', 'vision provider').choices(PROVIDERS))
     .option('--base-url <url>', 'OpenAI-compatible server URL, e.g. http://localhost:11434/v1')
     .option('--model <id>', 'model id, or "auto" for the best free vision model (default: auto)')

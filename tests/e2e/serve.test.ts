@@ -129,6 +129,39 @@ describe('the watcher', () => {
   });
 });
 
+describe('folders from a config file', () => {
+  it('polls, rescans periodically, and moves done and failed photos (sidecars too) into their folders', async () => {
+    const root = path.join(dir, 'configured');
+    const inbox = path.join(root, 'inbox');
+    fs.mkdirSync(path.join(inbox, '2026'), { recursive: true });
+    const [already] = copyCorpus(path.join(inbox, '2026'), ['jpeg/htc-desire-gps.jpg']);
+    const old = Date.now() / 1000 - 60;
+    fs.utimesSync(already!, old, old);
+    fs.writeFileSync(
+      path.join(root, 'phototag.config.yaml'),
+      ['provider: openai', `baseUrl: ${fake.url}`, 'model: fake/vision', 'rpm: 0', 'serve:', '  watch: [inbox]', '  polling: true', '  pollIntervalSeconds: 0.5', '  stableSeconds: 1', '  scanOnStart: false', '  rescanMinutes: 0.05', '  processedDir: processed', '  failedDir: failed', ''].join('\n'),
+    );
+    const served = await startServe(['--config', path.join(root, 'phototag.config.yaml')], env(path.join(root, 'data')));
+    try {
+      // Not seen at start (no initial scan) and not a change: only the periodic rescan finds it.
+      await served.waitFor((l) => l.some((e) => e.msg === 'photo tagged' && e.file === already), 20_000);
+      expect(served.logs().find((e) => e.msg === 'watching folders')).toMatchObject({ polling: true });
+      const [raw, broken] = copyCorpus(inbox, ['raw/canon-eos-r6-gps-with-preview.cr3', 'broken/truncated-jpeg-100x100.jpg']);
+      await served.waitFor((l) => l.some((e) => e.msg === 'photo tagged' && e.file === raw) && l.some((e) => e.msg === 'photo failed' && e.file === broken), 30_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fs.existsSync(path.join(root, 'processed', '2026', 'htc-desire-gps.jpg'))).toBe(true);
+      expect(fs.existsSync(path.join(root, 'processed', 'canon-eos-r6-gps-with-preview.cr3'))).toBe(true);
+      expect(fs.existsSync(path.join(root, 'processed', 'canon-eos-r6-gps-with-preview.xmp'))).toBe(true);
+      expect(fs.existsSync(path.join(root, 'failed', 'truncated-jpeg-100x100.jpg'))).toBe(true);
+      expect(fs.readdirSync(inbox).filter((f) => !fs.statSync(path.join(inbox, f)).isDirectory())).toEqual([]);
+      expect(String((await readTags(path.join(root, 'processed', '2026', 'htc-desire-gps.jpg')))['XMP-dc:Title'])).toMatch(/^Photo/);
+    } finally {
+      served.child.kill('SIGTERM');
+    }
+    expect((await served.exit).code).toBe(0);
+  });
+});
+
 describe('lifecycle', () => {
   it('on SIGTERM lets photos in progress finish and exits 0; the restarted daemon finishes the rest', async () => {
     const slow = await startFakeOpenAI({ latencyMs: 1500 });

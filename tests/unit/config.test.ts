@@ -83,10 +83,19 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
   });
 
+  it('resolves paths in a config file against the file, and merges serve flags into the file's serve group', async () => {
+    const dir = dirWith({ 'phototag.config.yaml': 'dataDir: ./data\nserve:\n  watch: [inbox, /abs/photos]\n  processedDir: done\n  port: 9000\n' });
+    const { config } = await loadConfig({ cwd: '/', configFile: path.join(dir, 'phototag.config.yaml'), env: {}, flags: { serve: { host: '127.0.0.2' } as never } });
+    expect(config.dataDir).toBe(path.join(dir, 'data'));
+    expect(config.serve).toMatchObject({ watch: [path.join(dir, 'inbox'), '/abs/photos'], processedDir: path.join(dir, 'done'), port: 9000, host: '127.0.0.2' });
+  });
+
   it('masks secrets', async () => {
     const { config } = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"apiKey": "sk-or-v1-secret"}' }), env: {} });
     const shown = JSON.stringify(maskSecrets(config));
     expect(shown).not.toContain('sk-or-v1-secret');
+    const served = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"serve": {"token": "a-serve-token-of-16+chars"}}' }), env: {} });
+    expect(JSON.stringify(maskSecrets(served.config))).not.toContain('a-serve-token');
     expect(shown).toContain('********');
   });
 });

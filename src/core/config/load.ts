@@ -36,6 +36,7 @@ const ENV_KEYS: Record<string, keyof ConfigInput> = {
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const file = await readConfigFile(options.configFile, options.cwd ?? process.cwd());
+  if (file.source) resolvePaths(file.values, path.dirname(file.source));
   const fromEnv = envValues(env);
   const fromFlags = definedOnly(options.flags ?? {});
   const origins: LoadedConfig['origins'] = {};
@@ -52,15 +53,18 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     const place = where === 'file' ? (file.source ?? 'config') : where === 'env' ? 'environment' : 'command line';
     throw new ConfigError(`Invalid config (${place}): ${describeIssue(issue, merged)}`);
   }
-  if (file.source && origins.dataDir === 'file' && parsed.data.dataDir) parsed.data.dataDir = path.resolve(path.dirname(file.source), parsed.data.dataDir);
-  if (file.source && origins.serve === 'file') {
-    // Paths in a config file are relative to the file, not to wherever phototag was started.
-    const base = path.dirname(file.source);
-    const serve = parsed.data.serve;
-    serve.watch = serve.watch.map((dir) => path.resolve(base, dir));
-    for (const key of ['tokenFile', 'processedDir', 'failedDir'] as const) if (serve[key]) serve[key] = path.resolve(base, serve[key]);
-  }
   return { config: parsed.data, source: file.source, origins };
+}
+
+/** Paths in a config file are relative to the file, not to wherever phototag was started. */
+function resolvePaths(values: Record<string, unknown>, base: string): void {
+  const resolve = (value: unknown) => (typeof value === 'string' ? path.resolve(base, value) : value);
+  if ('dataDir' in values) values.dataDir = resolve(values.dataDir);
+  const serve = values.serve;
+  if (!serve || typeof serve !== 'object' || Array.isArray(serve)) return;
+  const group = serve as Record<string, unknown>;
+  if (Array.isArray(group.watch)) group.watch = group.watch.map(resolve);
+  for (const key of ['tokenFile', 'processedDir', 'failedDir']) if (key in group) group[key] = resolve(group[key]);
 }
 
 async function readConfigFile(configFile: string | undefined, cwd: string): Promise<{ values: Record<string, unknown>; source?: string }> {
