@@ -83,7 +83,7 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
   });
 
-  it('resolves paths in a config file against the file, and merges serve flags into the file's serve group', async () => {
+  it('resolves paths in a config file against the file, and merges serve flags into the serve group of the file', async () => {
     const dir = dirWith({ 'phototag.config.yaml': 'dataDir: ./data\nserve:\n  watch: [inbox, /abs/photos]\n  processedDir: done\n  port: 9000\n' });
     const { config } = await loadConfig({ cwd: '/', configFile: path.join(dir, 'phototag.config.yaml'), env: {}, flags: { serve: { host: '127.0.0.2' } as never } });
     expect(config.dataDir).toBe(path.join(dir, 'data'));
