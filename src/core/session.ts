@@ -87,7 +87,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       analyze: (jpeg, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, signal }),
     };
     const openedTool = tool;
-    const queue = run.dryRun ? new MemoryQueue(run.source) : new StoreQueue(store, { source: run.source, force: config.force, retryFailed: run.source !== 'scan' });
+    const queue = run.dryRun ? new MemoryQueue(run.source) : new StoreQueue(store, { source: run.source, force: config.force, retryFailed: run.source === 'cli' });
     return {
       store,
       tool,
