@@ -52,6 +52,9 @@ export function addTagOptions(command: Command): Command {
     .option('--overwrite', 'replace titles, descriptions and keywords a person already wrote')
     .option('--force', 'tag photos again that are already tagged or recorded as done')
     .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
+    .addOption(new Option('--profile <name>', 'enforce a stock agency\'s rules (default: generic)').choices(['generic', 'adobe-stock', 'shutterstock']))
+    .option('--hint <text>', 'what you know about these photos, passed to the model as context ("Lisbon, tram 28")')
+    .option('--geocode', "tell the model the place from each photo's GPS (offline lookup, no network)")
     .option('--dry-run', 'analyze and show what would be written, write nothing')
     .option('--json', 'print one JSON object per photo (NDJSON) and nothing else on stdout');
 }
@@ -74,6 +77,9 @@ export interface TagFlags {
   backup?: boolean;
   dryRun?: boolean;
   json?: boolean;
+  profile?: 'generic' | 'adobe-stock' | 'shutterstock';
+  hint?: string;
+  geocode?: boolean;
 }
 
 /** Command-line flags as config values (undefined = not given, so lower layers decide). */
@@ -94,5 +100,7 @@ export function flagsToConfig(flags: TagFlags): Partial<ConfigInput> {
     overwrite: flags.overwrite,
     force: flags.force,
     backup: flags.backup,
+    profile: flags.profile,
+    geocode: flags.geocode,
   };
 }

@@ -25,6 +25,7 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
   const session = await openSession(config, {
     dryRun: flags.dryRun ?? false,
     source: plan.source,
+    hint: flags.hint,
     onPause: (model, until, reason) => reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
   });
   try {

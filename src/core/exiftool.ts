@@ -19,6 +19,9 @@ const READ_ARGS = [
   '-IPTC:CodedCharacterSet',
   '-IPTC:ApplicationRecordVersion',
   '-IFD0:ImageDescription',
+  '-ExifIFD:DateTimeOriginal',
+  '-Composite:GPSLatitude',
+  '-Composite:GPSLongitude',
 ];
 
 export type RawTags = Record<string, unknown>;

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { errorMessage, FatalError, PhotoError } from './errors.js';
 import type { MetadataTool } from './exiftool.js';
@@ -6,11 +8,12 @@ import { existingText, isFullyTagged, planWrite } from './fieldmap.js';
 import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
 import { hashFile } from './hash.js';
 import { imageDataHash } from './imagehash.js';
-import { normalizeKeywords } from './keywords.js';
+import { contextLines } from './context.js';
+import { applyProfile, type ProfileName } from './profiles.js';
 import { prepareImage } from './prepare.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
 import type { Store } from './store.js';
-import type { Analysis, ModelResult, PhotoOutcome, PhotoRecord, Source } from './types.js';
+import type { Analysis, PhotoOutcome, PhotoRecord, Source } from './types.js';
 import { PROMPT_VERSION } from './vision/prompt.js';
 import { writeVerified } from './writer.js';
 
@@ -29,6 +32,12 @@ export interface TagOptions {
   backup: boolean;
   dryRun: boolean;
   source: Source;
+  profile: ProfileName;
+  requiredKeywords: string[];
+  /** Folder → keywords for every photo under it. */
+  folderKeywords: Record<string, string[]>;
+  geocode: boolean;
+  hint?: string;
 }
 
 export interface PipelineParts {
@@ -36,7 +45,7 @@ export interface PipelineParts {
   tool: MetadataTool;
   /** The model key results are cached under (the requested model, e.g. "auto"). */
   modelKey: string;
-  analyze: (jpeg: Buffer, signal?: AbortSignal) => Promise<Analysis>;
+  analyze: (jpeg: Buffer, context: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
   onStage?: (file: string, stage: Stage) => void;
 }
 
@@ -96,12 +105,10 @@ export async function statPhoto(file: string): Promise<Stats> {
 async function tagFile(file: string, stat: Stats, options: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
   const hash = await hashFile(file);
   setHash(hash);
-  const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: options.languages };
-  const cached = parts.store.cachedAnalysis(cacheKey);
   const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
-  // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format.
-  const decoding = !cached && hasSharpExtension(file) ? settle(prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)) : undefined;
-
+  // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
+  // and the answer is not cached.
+  const decoding = hasSharpExtension(file) ? settle(prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)) : undefined;
   const meta = await parts.tool.read(file);
   const format = formatOf(meta.fileType);
   if (!format) {
@@ -118,16 +125,27 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
     return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
+  const context = await contextLines(file, meta.tags, existing.keywords, { hint: options.hint, geocode: options.geocode });
+  // The answer depends on the context too: a different hint is a different question.
+  const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: [...options.languages, `#${contextDigest(context)}`] };
+  const cached = parts.store.cachedAnalysis(cacheKey);
+
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
   let analysis = cached;
   if (!analysis) {
     const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
     parts.onStage?.(file, 'analyzing');
-    analysis = await parts.analyze(image.jpeg, signal);
+    analysis = await parts.analyze(image.jpeg, context, signal);
     parts.store.saveAnalysis(cacheKey, analysis);
   }
-  const result = normalizeResult(analysis.result, options);
+  const result = applyProfile(analysis.result, {
+    profile: options.profile,
+    languages: options.languages,
+    maxKeywords: options.maxKeywords,
+    banned: options.bannedKeywords,
+    required: [...options.requiredKeywords, ...folderKeywordsFor(file, options.folderKeywords)],
+  });
   const base = {
     file,
     title: result[options.languages[0]!]!.title,
@@ -173,13 +191,12 @@ function unwrap<T>(settled: Settled<T>): T {
   return settled.value;
 }
 
-function normalizeResult(result: ModelResult, options: TagOptions): ModelResult {
-  return Object.fromEntries(
-    options.languages.map((lang) => {
-      const entry = result[lang]!;
-      return [lang, { title: entry.title.trim(), description: entry.description.trim(), keywords: normalizeKeywords(entry.keywords, { max: options.maxKeywords, banned: options.bannedKeywords }) }];
-    }),
-  );
+function folderKeywordsFor(file: string, folders: Record<string, string[]>): string[] {
+  return Object.entries(folders).flatMap(([dir, words]) => (file.startsWith(`${dir}${path.sep}`) ? words : []));
+}
+
+function contextDigest(lines: readonly string[]): string {
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
 function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined): PhotoRecord {

@@ -38,6 +38,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   onCall?: (call: ModelCall) => void;
   onPause?: (model: string, until: number, reason: string) => void;
+  /** `--hint`: what the photographer says about these photos, passed to the model. */
+  hint?: string;
 }
 
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
@@ -79,12 +81,17 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       backup: config.backup,
       dryRun: run.dryRun,
       source: run.source,
+      profile: config.profile,
+      requiredKeywords: config.requiredKeywords,
+      folderKeywords: config.folderKeywords,
+      geocode: config.geocode,
+      hint: run.hint,
     };
     const parts: PipelineParts = {
       store,
       tool,
       modelKey: provider.model,
-      analyze: (jpeg, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, signal }),
+      analyze: (jpeg, context, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;
     const queue = run.dryRun ? new MemoryQueue(run.source) : new StoreQueue(store, { source: run.source, force: config.force, retryFailed: run.source === 'cli' });

@@ -60,6 +60,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
 function resolvePaths(values: Record<string, unknown>, base: string): void {
   const resolve = (value: unknown) => (typeof value === 'string' ? path.resolve(base, value) : value);
   if ('dataDir' in values) values.dataDir = resolve(values.dataDir);
+  const folders = values.folderKeywords;
+  if (folders && typeof folders === 'object' && !Array.isArray(folders)) values.folderKeywords = Object.fromEntries(Object.entries(folders).map(([dir, words]) => [resolve(dir), words]));
   const serve = values.serve;
   if (!serve || typeof serve !== 'object' || Array.isArray(serve)) return;
   const group = serve as Record<string, unknown>;

@@ -18,6 +18,12 @@ export const configSchema = z
     languages: z.array(language).min(1).default(['en']),
     maxKeywords: z.int().min(1).max(200).default(30),
     bannedKeywords: z.array(z.string()).default([]),
+    profile: z.enum(['generic', 'adobe-stock', 'shutterstock']).default('generic'),
+    requiredKeywords: z.array(z.string()).default([]),
+    /** Folder → keywords every photo under it gets (e.g. the shoot's location). */
+    folderKeywords: z.record(z.string(), z.array(z.string())).default({}),
+    /** Tell the model the place from the photo's GPS (offline lookup, never a network call). */
+    geocode: z.boolean().default(false),
     concurrency: z.int().min(1).max(32).default(2),
     rpm: z.number().min(0).optional(),
     timeoutSeconds: z.number().positive().max(3600).default(120),

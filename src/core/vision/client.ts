@@ -26,6 +26,8 @@ export interface AnalyzeRequest {
   jpeg: Buffer;
   languages: readonly string[];
   maxKeywords: number;
+  /** Lines about the photo from its own metadata (date, place, folder, hint). */
+  context?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -145,7 +147,7 @@ export class VisionClient {
       {
         role: 'user',
         content: [
-          { type: 'text', text: userPrompt(request.languages, request.maxKeywords) },
+          { type: 'text', text: userPrompt(request.languages, request.maxKeywords, request.context) },
           { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${request.jpeg.toString('base64')}` } },
         ],
       },

@@ -1,5 +1,5 @@
 /** Bump when the prompt changes what a model returns: cached answers are keyed by it. */
-export const PROMPT_VERSION = 1;
+export const PROMPT_VERSION = 2;
 
 const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ru: 'Russian', de: 'German', fr: 'French', es: 'Spanish', it: 'Italian', uk: 'Ukrainian', pt: 'Portuguese', ja: 'Japanese', zh: 'Chinese' };
 
@@ -15,7 +15,7 @@ export function systemPrompt(): string {
   ].join(' ');
 }
 
-export function userPrompt(languages: readonly string[], maxKeywords: number): string {
+export function userPrompt(languages: readonly string[], maxKeywords: number, context: readonly string[] = []): string {
   const shape = Object.fromEntries(languages.map((lang) => [lang, { title: '…', description: '…', keywords: ['…'] }]));
   return [
     `Return one JSON object with one entry per language code (${languages.map((l) => `"${l}" = ${languageName(l)}`).join(', ')}), shaped exactly like:`,
@@ -24,6 +24,9 @@ export function userPrompt(languages: readonly string[], maxKeywords: number): s
     'description: one or two plain sentences, at most 200 characters: the subject, the setting, the action, the mood.',
     `keywords: ${Math.min(15, maxKeywords)} to ${maxKeywords} single words or short phrases in lower case, the most important first; no duplicates.`,
     'Each language entry is written natively in that language, not transliterated.',
+    ...(context.length
+      ? ['Context from the photo file (use it where it fits what you see; never invent names of places or people you cannot see or read):', ...context]
+      : []),
   ].join('\n');
 }
 
