@@ -57,6 +57,26 @@ export function buildProgram(signal: AbortSignal): Command {
       return runServe({ ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
+  addConfigOption(program.command('apply').description('write exactly what a reviewed CSV (from tag --dry-run --export) says; refuses photos that changed since').argument('<file>', 'the review CSV'))
+    .option('--data-dir <dir>', 'where the database lives')
+    .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
+    .option('--sidecar', 'write XMP sidecars instead of touching the files')
+    .option('--json', 'print one JSON object per photo (NDJSON)')
+    .action(async (file: string, flags, command: Command) => {
+      const { runApply } = await import('./commands/apply.js');
+      return runApply(file, { ...flags, config: command.optsWithGlobals().config }, signal);
+    });
+
+  addConfigOption(program.command('export').description("write the CSV a stock site's upload form expects, from what phototag recorded").argument('[files...]', 'only these photos'))
+    .addOption(new Option('--format <site>', 'the CSV layout').choices(['adobe-stock', 'shutterstock', 'generic']).makeOptionMandatory())
+    .option('--since <when>', 'only photos tagged since then: 2026-11-01, 12h, 7d')
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--data-dir <dir>', 'where the database lives')
+    .action(async (files: string[], flags, command: Command) => {
+      const { runExport } = await import('./commands/export.js');
+      return runExport(files, { ...flags, config: command.optsWithGlobals().config });
+    });
+
   addConfigOption(program
     .command('stats'))
     .description('what phototag has done, what failed and what it cost (reads only)')

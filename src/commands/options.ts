@@ -56,6 +56,7 @@ export function addTagOptions(command: Command): Command {
     .option('--hint <text>', 'what you know about these photos, passed to the model as context ("Lisbon, tram 28")')
     .option('--geocode', "tell the model the place from each photo's GPS (offline lookup, no network)")
     .option('--dry-run', 'analyze and show what would be written, write nothing')
+    .option('--export <file>', 'also write the proposals as a review CSV (edit it, then `phototag apply FILE`)')
     .option('--json', 'print one JSON object per photo (NDJSON) and nothing else on stdout');
 }
 
@@ -80,6 +81,7 @@ export interface TagFlags {
   profile?: 'generic' | 'adobe-stock' | 'shutterstock';
   hint?: string;
   geocode?: boolean;
+  export?: string;
 }
 
 /** Command-line flags as config values (undefined = not given, so lower layers decide). */

@@ -1,4 +1,8 @@
+import fs from 'node:fs';
 import { loadConfig } from '../core/config/load.js';
+import type { Proposal } from '../core/pipeline.js';
+import { reviewCsv } from '../core/review.js';
+import type { PhotoOutcome } from '../core/types.js';
 import { ExitCode } from '../core/errors.js';
 import { openSession, type Session } from '../core/session.js';
 import type { Source } from '../core/types.js';
@@ -16,6 +20,7 @@ export interface WorkPlan {
   quietUnchanged?: boolean;
   /** Runs after the session opens and before the work starts; returns a line to show, if any. */
   before?: (session: Session) => string | undefined;
+  proposals?: ReadonlyMap<string, Proposal>;
 }
 
 /** The shared body of tag, scan and retry: config, session, reporter, run, exit code. */
@@ -26,13 +31,22 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     dryRun: flags.dryRun ?? false,
     source: plan.source,
     hint: flags.hint,
+    proposals: plan.proposals,
     onPause: (model, until, reason) => reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
   });
   try {
     const note = plan.before?.(session);
     if (note) reporter.notice(note);
     reporter.start(plan.total);
-    const summary = await session.run(plan.intake(session), { signal, events: reporterEvents(reporter) });
+    const review: PhotoOutcome[] = [];
+    const events = reporterEvents(reporter);
+    const onOutcome = events.onOutcome!;
+    if (flags.export) events.onOutcome = (outcome) => (review.push(outcome), onOutcome(outcome));
+    const summary = await session.run(plan.intake(session), { signal, events });
+    if (flags.export) {
+      fs.writeFileSync(flags.export, reviewCsv(review, config.languages));
+      reporter.notice(`${review.filter((o) => o.status === 'done').length} proposals written to ${flags.export}; edit it, then \`phototag apply ${flags.export}\``);
+    }
     await reporter.finish(summary);
     commandExitCode.value = summary.failed > 0 || summary.stopped ? ExitCode.failed : ExitCode.ok;
   } finally {

@@ -36,7 +36,8 @@ export type FailureKind =
   | 'write-failed'
   | 'verify-failed'
   | 'transient'
-  | 'provider';
+  | 'provider'
+  | 'changed';
 
 /** A problem with one photo: recorded on the photo, never stops the batch. */
 export class PhotoError extends Error {

@@ -13,7 +13,7 @@ import { applyProfile, type ProfileName } from './profiles.js';
 import { prepareImage } from './prepare.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
 import type { Store } from './store.js';
-import type { Analysis, PhotoOutcome, PhotoRecord, Source } from './types.js';
+import type { Analysis, ModelResult, PhotoOutcome, PhotoRecord, Source } from './types.js';
 import { PROMPT_VERSION } from './vision/prompt.js';
 import { writeVerified } from './writer.js';
 
@@ -47,6 +47,14 @@ export interface PipelineParts {
   modelKey: string;
   analyze: (jpeg: Buffer, context: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
   onStage?: (file: string, stage: Stage) => void;
+  /** `phototag apply`: the reviewed text to write, per photo, instead of asking a model. */
+  proposals?: ReadonlyMap<string, Proposal>;
+}
+
+/** A reviewed result for one photo, valid only for the content it was made for. */
+export interface Proposal {
+  hash: string;
+  result: ModelResult;
 }
 
 export interface TagResult {
@@ -105,6 +113,8 @@ export async function statPhoto(file: string): Promise<Stats> {
 async function tagFile(file: string, stat: Stats, options: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
   const hash = await hashFile(file);
   setHash(hash);
+  const proposal = parts.proposals?.get(file);
+  if (proposal && proposal.hash !== hash) throw new PhotoError('changed', 'the photo changed since the proposal was made (its content hash differs): tag it again');
   const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
   // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
   // and the answer is not cached.
@@ -121,7 +131,7 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
   const sidecar = useSidecar ? findSidecar(file, options.sidecarName) : undefined;
   const existingTags = sidecar?.exists ? (await parts.tool.read(sidecar.path)).tags : meta.tags;
   const existing = existingText(existingTags);
-  if (isFullyTagged(existing) && !options.force) {
+  if (!proposal && isFullyTagged(existing) && !options.force) {
     return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
@@ -132,14 +142,15 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
-  let analysis = cached;
+  let analysis = proposal ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false } : cached;
   if (!analysis) {
     const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
     parts.onStage?.(file, 'analyzing');
     analysis = await parts.analyze(image.jpeg, context, signal);
     parts.store.saveAnalysis(cacheKey, analysis);
   }
-  const result = applyProfile(analysis.result, {
+  // A reviewed proposal is written exactly as the person left it; a model's answer meets the profile first.
+  const result = proposal ? proposal.result : applyProfile(analysis.result, {
     profile: options.profile,
     languages: options.languages,
     maxKeywords: options.maxKeywords,
@@ -159,8 +170,9 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
     tokensOut: analysis.tokensOut,
     cost: analysis.cost,
     target: sidecar?.path ?? file,
+    hash,
   };
-  const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && format.iptc, exif: !useSidecar && format.exif }, options.overwrite);
+  const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && format.iptc, exif: !useSidecar && format.exif }, options.overwrite || proposal !== undefined);
   if (options.dryRun) return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
   if (Object.keys(plan.tags).length === 0) return { ...base, status: 'skipped', reason: 'nothing to add: every field is already filled' };
 

@@ -2,12 +2,13 @@ import { defaultDataDir } from './paths.js';
 import { MetadataTool } from './exiftool.js';
 import { Store } from './store.js';
 import type { Config } from './config/schema.js';
-import type { PipelineParts, TagOptions } from './pipeline.js';
+import type { PipelineParts, Proposal, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
 import { runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { Source } from './types.js';
 import { VisionClient, type ModelCall } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
+import { PRESETS } from './vision/providers.js';
 
 export interface Session {
   store: Store;
@@ -40,15 +41,18 @@ export interface SessionOptions {
   onPause?: (model: string, until: number, reason: string) => void;
   /** `--hint`: what the photographer says about these photos, passed to the model. */
   hint?: string;
+  /** `phototag apply`: reviewed text to write instead of asking a model. */
+  proposals?: ReadonlyMap<string, Proposal>;
 }
 
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
   const env = run.env ?? process.env;
-  const provider = await resolveProvider(config, env);
+  // `apply` writes reviewed text only: it needs no provider, key or model list.
+  const provider: ResolvedProvider = run.proposals ? { preset: PRESETS.openai, baseUrl: '', model: 'review', rpm: 0 } : await resolveProvider(config, env);
   const store = openStore(config, env);
   let tool: MetadataTool | undefined;
   try {
-    const { candidates } = await resolveCandidates(provider, store);
+    const { candidates } = run.proposals ? { candidates: [] } : await resolveCandidates(provider, store);
     const vision = new VisionClient(
       {
         provider: provider.preset.name,
@@ -91,6 +95,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       store,
       tool,
       modelKey: provider.model,
+      proposals: run.proposals,
       analyze: (jpeg, context, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;

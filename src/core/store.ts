@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ProcessIdentity } from './process-identity.js';
 import type { ModelCall } from './vision/client.js';
-import type { Analysis, PhotoRecord, PhotoStatus, Source } from './types.js';
+import type { Analysis, ModelResult, PhotoRecord, PhotoStatus, Source } from './types.js';
 
 export interface QueueItem {
   path: string;
@@ -337,6 +337,22 @@ export class Store {
          FROM photos WHERE telegram_user IS NOT NULL AND updated_at >= @since AND updated_at < @until GROUP BY telegram_user ORDER BY done DESC`,
       ),
     };
+  }
+
+  /** Tagged photos with everything written, for `phototag export`. */
+  exportRows(filter: { since?: number; paths?: string[] }): { path: string; result: ModelResult | null; updatedAt: number }[] {
+    const where = [`status = 'done'`, 'result IS NOT NULL'];
+    const params: unknown[] = [];
+    if (filter.since !== undefined) {
+      where.push('updated_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.paths?.length) {
+      where.push(`path IN (${filter.paths.map(() => '?').join(', ')})`);
+      params.push(...filter.paths);
+    }
+    return (this.db.prepare(`SELECT path, result, updated_at AS updatedAt FROM photos WHERE ${where.join(' AND ')} ORDER BY path`).all(...params) as { path: string; result: string; updatedAt: number }[])
+      .map((row) => ({ ...row, result: JSON.parse(row.result) as ModelResult }));
   }
 
   queueDepth(): { queued: number; running: number } {

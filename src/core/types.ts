@@ -36,6 +36,8 @@ export interface PhotoOutcome {
   keywords?: string[];
   /** Every language's text, as written. */
   result?: ModelResult;
+  /** SHA-256 of the photo's content when it was analyzed (a review CSV refers to it). */
+  hash?: string;
   model?: string;
   provider?: string;
   cacheHit?: boolean;

@@ -89,7 +89,8 @@ export async function startFakeOpenAI(options = {}) {
     const image = dataUrl.startsWith('data:image/jpeg;base64,') ? Buffer.from(dataUrl.slice(23), 'base64') : undefined;
     const size = image ? jpegSize(image) : undefined;
     const n = state.calls.length;
-    state.calls.push({ model: body.model, imageBytes: image?.length ?? 0, width: size?.width, height: size?.height, responseFormat: body.response_format?.type, languages: languagesOf(body), auth: req.headers.authorization, at: Date.now() });
+    const prompt = content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+    state.calls.push({ model: body.model, imageBytes: image?.length ?? 0, width: size?.width, height: size?.height, responseFormat: body.response_format?.type, languages: languagesOf(body), auth: req.headers.authorization, prompt, at: Date.now() });
     if (state.rpmCap > 0) {
       const now = Date.now();
       while (state.recent.length && state.recent[0] <= now - 60_000) state.recent.shift();
