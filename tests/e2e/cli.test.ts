@@ -146,6 +146,31 @@ describe('phototag retry', () => {
   });
 });
 
+describe('review and export (built CLI)', () => {
+  it('tag --dry-run --export, apply, then export the CSV a site expects', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'review-'));
+    const env = { OPENROUTER_API_KEY: SECRET, PHOTOTAG_DATA_DIR: path.join(work, 'data') };
+    const [photo] = copyCorpus(work, ['jpeg/htc-desire-gps.jpg']);
+    fake.push({ type: 'ok', keywords: ['barn', 'field', 'farm', 'rural', 'red', 'dawn', 'mist', 'autumn'] });
+    const dry = await phototag(['tag', ...provider(), '--dry-run', '--export', 'review.csv', photo!], { env, cwd: work });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('1 proposals written to review.csv');
+    expect(fs.readFileSync(path.join(work, 'review.csv'), 'utf8').split('\r\n')[0]).toBe('file,sha256,title:en,description:en,keywords:en');
+    const applied = await phototag(['apply', 'review.csv'], { env: { PHOTOTAG_DATA_DIR: env.PHOTOTAG_DATA_DIR }, cwd: work });
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('tagged "Photo 776x909"');
+    const out = await phototag(['export', '--format', 'adobe-stock'], { env, cwd: work });
+    expect(out.code).toBe(0);
+    expect(out.stdout.split('\r\n').slice(0, 2)).toEqual(['Filename,Title,Keywords,Category,Releases', 'htc-desire-gps.jpg,Photo 776x909,"barn, field, farm, rural, red, dawn, mist, autumn",,']);
+    const shutter = await phototag(['export', '--format', 'shutterstock', '--out', 'ss.csv'], { env, cwd: work });
+    expect(shutter.code).toBe(0);
+    expect(fs.readFileSync(path.join(work, 'ss.csv'), 'utf8').split('\r\n')[0]).toBe('Filename,Description,Keywords,Categories,Editorial,Mature content,illustration');
+    const missing = await phototag(['export'], { env, cwd: work });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("required option '--format <site>' not specified");
+  });
+});
+
 describe('phototag backup (cron)', () => {
   it('--quiet prints nothing on success; a failure prints one line and exits non-zero', async () => {
     const work = fs.mkdtempSync(path.join(dir, 'backup-'));
