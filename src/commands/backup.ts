@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { createBackup, listBackups, pruneBackups, restoreBackup, verifyBackup } from '../core/backup.js';
 import { loadConfig } from '../core/config/load.js';
-import { dataDirOf } from '../core/session.js';
+import { dataDirOf } from '../core/data-dir.js';
 
 export interface BackupFlags {
   config?: string;

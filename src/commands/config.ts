@@ -1,5 +1,5 @@
 import { loadConfig, maskSecrets } from '../core/config/load.js';
-import { dataDirOf } from '../core/session.js';
+import { dataDirOf } from '../core/data-dir.js';
 
 export async function runConfig(flags: { config?: string; json?: boolean }): Promise<void> {
   const loaded = await loadConfig({ configFile: flags.config });

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config/load.js';
 import { exportCsv, type ExportFormat } from '../core/export.js';
-import { openStore } from '../core/session.js';
-import { parseSince } from './retry.js';
+import { openStore } from '../core/data-dir.js';
+import { parseSince } from './since.js';
 
 export async function runExport(files: string[], flags: { config?: string; dataDir?: string; format: ExportFormat; since?: string; out?: string }): Promise<void> {
   const { config } = await loadConfig({ configFile: flags.config, flags: { dataDir: flags.dataDir } });

@@ -1,5 +1,5 @@
 import { loadConfig } from '../core/config/load.js';
-import { openStore } from '../core/session.js';
+import { openStore } from '../core/data-dir.js';
 import { catalogueFor, resolveCandidates, resolveProvider } from '../core/vision/discovery.js';
 import { flagsToConfig, type TagFlags } from './options.js';
 

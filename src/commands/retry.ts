@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { loadConfig } from '../core/config/load.js';
-import { UsageError } from '../core/errors.js';
-import { openStore, type Session } from '../core/session.js';
+import { openStore } from '../core/data-dir.js';
+import type { Session } from '../core/session.js';
 import type { RetryFilter } from '../core/store.js';
 import { StoreQueue } from '../core/queue.js';
 import { flagsToConfig, type TagFlags } from './options.js';
+import { parseSince } from './since.js';
 import { runWork } from './work.js';
 
 export interface RetryFlags extends TagFlags {
@@ -40,13 +41,4 @@ async function listFailures(filter: RetryFilter, flags: RetryFlags & { config?: 
   } finally {
     store.close();
   }
-}
-
-/** "2026-11-01", an ISO time, or a span back from now: "90m", "12h", "7d". */
-export function parseSince(value: string, now = Date.now()): number {
-  const span = /^(\d+)\s*(m|h|d|w)$/u.exec(value.trim());
-  if (span) return now - Number(span[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[span[2] as 'm' | 'h' | 'd' | 'w'];
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) throw new UsageError(`--since takes a date (2026-11-01) or a span (90m, 12h, 7d); got "${value}" (string)`);
-  return date;
 }

@@ -1,8 +1,8 @@
 import { createElement } from 'react';
 import { loadConfig } from '../core/config/load.js';
-import { openStore } from '../core/session.js';
+import { openStore } from '../core/data-dir.js';
 import { computeStats } from '../core/stats.js';
-import { parseSince } from './retry.js';
+import { parseSince } from './since.js';
 import { sectionText, statsSections } from './stats-format.js';
 
 export interface StatsFlags {

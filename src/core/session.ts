@@ -1,6 +1,6 @@
-import { defaultDataDir } from './paths.js';
 import { MetadataTool } from './exiftool.js';
-import { Store } from './store.js';
+import { openStore } from './data-dir.js';
+import type { Store } from './store.js';
 import type { Config } from './config/schema.js';
 import type { PipelineParts, Proposal, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
@@ -24,13 +24,7 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export function dataDirOf(config: Config, env: NodeJS.ProcessEnv = process.env): string {
-  return config.dataDir ?? defaultDataDir(env);
-}
-
-export function openStore(config: Config, env: NodeJS.ProcessEnv = process.env): Store {
-  return Store.inDataDir(dataDirOf(config, env));
-}
+export { dataDirOf, openStore } from './data-dir.js';
 
 /** Everything a tagging run needs, started in order: store, provider, model list, ExifTool. */
 export interface SessionOptions {

@@ -1,0 +1,12 @@
+import type { Config } from './config/schema.js';
+import { defaultDataDir } from './paths.js';
+import { Store } from './store.js';
+
+/** Where this config keeps its database (light: no ExifTool, sharp or model client is loaded). */
+export function dataDirOf(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  return config.dataDir ?? defaultDataDir(env);
+}
+
+export function openStore(config: Config, env: NodeJS.ProcessEnv = process.env): Store {
+  return Store.inDataDir(dataDirOf(config, env));
+}
