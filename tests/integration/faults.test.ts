@@ -132,6 +132,16 @@ describe('model auto', () => {
   });
 });
 
+describe('Ollama', () => {
+  it('with --model auto uses the installed model that has the vision capability, no key needed', async () => {
+    const file = photo();
+    const start = fake.state.calls.length;
+    const { outcomes } = await tagFiles([file], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), provider: 'ollama', model: 'auto' });
+    expect(outcomes.get(file)?.status).toBe('done');
+    expect(fake.state.calls.slice(start).map((c) => c.model)).toEqual(['qwen2.5vl:7b']);
+  });
+});
+
 describe('bad input', () => {
   it('reports each bad file on its own and goes on with the rest', async () => {
     dir = tempDir();

@@ -76,6 +76,14 @@ export async function startFakeOpenAI(options = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/_state') return send(res, 200, { calls: state.calls.map(({ model, imageBytes, at }) => ({ model, imageBytes, at })), maxInFlight: state.maxInFlight, rejected: state.rejected });
+    // Ollama's own API, for provider auto-detection and `--model auto` on Ollama.
+    if (req.method === 'GET' && url.pathname === '/api/tags') return send(res, 200, { models: [{ name: 'llama3.2:3b' }, { name: 'qwen2.5vl:7b' }] });
+    if (req.method === 'POST' && url.pathname === '/api/show') {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const { model } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      return send(res, 200, { capabilities: model === 'qwen2.5vl:7b' ? ['completion', 'vision'] : ['completion'] });
+    }
     if (req.method === 'GET' && url.pathname.endsWith('/models')) {
       state.modelListRequests++;
       return send(res, 200, { data: state.models });
