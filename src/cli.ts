@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FatalError } from './core/errors.js';
+import { EXPORT_FORMATS } from './core/export.js';
 import { addConfigOption, addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
 
@@ -68,7 +69,7 @@ export function buildProgram(signal: AbortSignal): Command {
     });
 
   addConfigOption(program.command('export').description("write the CSV a stock site's upload form expects, from what phototag recorded").argument('[files...]', 'only these photos'))
-    .addOption(new Option('--format <site>', 'the CSV layout').choices(['adobe-stock', 'shutterstock', 'generic']).makeOptionMandatory())
+    .addOption(new Option('--format <site>', 'the CSV layout').choices(EXPORT_FORMATS).makeOptionMandatory())
     .option('--since <when>', 'only photos tagged since then: 2026-11-01, 12h, 7d')
     .option('--out <file>', 'write here instead of stdout')
     .option('--data-dir <dir>', 'where the database lives')

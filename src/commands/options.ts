@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { splitList } from '../core/text.js';
 import { PROVIDERS } from '../core/config/providers.js';
 import type { ConfigInput } from '../core/config/schema.js';
+import { PROFILES, type ProfileName } from '../core/profiles.js';
 
 export function integer(name: string, min: number) {
   return (value: string): number => {
@@ -52,7 +53,7 @@ export function addTagOptions(command: Command): Command {
     .option('--overwrite', 'replace titles, descriptions and keywords a person already wrote')
     .option('--force', 'tag photos again that are already tagged or recorded as done')
     .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
-    .addOption(new Option('--profile <name>', 'enforce a stock agency\'s rules (default: generic)').choices(['generic', 'adobe-stock', 'shutterstock']))
+    .addOption(new Option('--profile <name>', "enforce a stock agency's rules (default: generic)").choices(PROFILES))
     .option('--hint <text>', 'what you know about these photos, passed to the model as context ("Lisbon, tram 28")')
     .option('--geocode', "tell the model the place from each photo's GPS (offline lookup, no network)")
     .option('--dry-run', 'analyze and show what would be written, write nothing')
@@ -78,7 +79,7 @@ export interface TagFlags {
   backup?: boolean;
   dryRun?: boolean;
   json?: boolean;
-  profile?: 'generic' | 'adobe-stock' | 'shutterstock';
+  profile?: ProfileName;
   hint?: string;
   geocode?: boolean;
   export?: string;

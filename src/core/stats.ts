@@ -76,6 +76,3 @@ function startOfLocalDay(t: number): number {
   d.setHours(0, 0, 0, 0);
   return d.getTime();
 }
-
-// StatsRows is re-exported for tests that build rows by hand.
-export type { StatsRows };

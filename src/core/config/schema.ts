@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { PROFILES } from '../profiles.js';
 import { PROVIDERS } from './providers.js';
 
 export { PROVIDERS, type ProviderName } from './providers.js';
@@ -18,7 +19,7 @@ export const configSchema = z
     languages: z.array(language).min(1).default(['en']),
     maxKeywords: z.int().min(1).max(200).default(30),
     bannedKeywords: z.array(z.string()).default([]),
-    profile: z.enum(['generic', 'adobe-stock', 'shutterstock']).default('generic'),
+    profile: z.enum(PROFILES).default('generic'),
     requiredKeywords: z.array(z.string()).default([]),
     /** Folder → keywords every photo under it gets (e.g. the shoot's location). */
     folderKeywords: z.record(z.string(), z.array(z.string())).default({}),
