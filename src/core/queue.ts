@@ -78,7 +78,7 @@ export class MemoryQueue implements JobQueue {
 
   add(items: readonly QueueItem[]): EnqueueResult[] {
     return items.map((item) => {
-      if (this.jobs.some((job) => job.path === item.path)) return 'busy';
+      if (this.jobs.some((job) => job.path === item.path)) return 'pending';
       this.jobs.push({ path: item.path, attempts: 0, dueAt: 0, running: false });
       return 'queued';
     });

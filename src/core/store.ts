@@ -11,8 +11,11 @@ export interface QueueItem {
   mtimeMs: number;
 }
 
-/** 'failed-before': a scan found a photo unchanged since it failed; `phototag retry` (or `tag`) tries it again. */
-export type EnqueueResult = 'queued' | 'unchanged' | 'busy' | 'failed-before';
+/**
+ * 'failed-before': a scan found a photo unchanged since it failed; `phototag retry` (or `tag`) tries it again.
+ * 'pending': already queued or running in this run. 'busy': queued or running in another live run.
+ */
+export type EnqueueResult = 'queued' | 'unchanged' | 'busy' | 'failed-before' | 'pending';
 
 export interface ClaimedJob {
   path: string;
@@ -249,7 +252,10 @@ export class Store {
         const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
         if (same && !options.force && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
         if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
-        if (row && (row.status === 'queued' || row.status === 'running') && row.run_id !== runId && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
+        const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
+        // Already this run's job (a watcher's second event for it): never a second worker on one photo.
+        if (waiting && row.run_id === runId) return 'pending';
+        if (waiting && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
         insert.run({ path: item.path, size: item.size, mtimeMs: Math.trunc(item.mtimeMs), source: options.source, runId, now: Date.now() });
         return 'queued';
       }),
