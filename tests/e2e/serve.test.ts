@@ -215,7 +215,7 @@ describe('lifecycle', () => {
     }
   });
 
-  it.runIf(spawnSync('systemd-analyze', ['--version']).status === 0)('ships systemd units that systemd-analyze verify accepts', () => {
+  it('ships systemd units that systemd-analyze verify accepts', () => {
     const units = ['phototag.service', 'phototag-backup.service', 'phototag-backup.timer'].map((u) => path.join(ROOT, 'install/systemd', u));
     const result = spawnSync('systemd-analyze', ['verify', ...units], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
