@@ -20,7 +20,7 @@ export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<
     Object.entries({ watch: flags.watch, port: flags.port, host: flags.host, tokenFile: flags.tokenFile, scanOnStart: flags.initialScan === false ? false : undefined, polling: flags.polling }).filter(([, v]) => v !== undefined),
   );
   const { config } = await loadConfig({ configFile: flags.config, flags: { ...flagsToConfig(flags), ...(Object.keys(serveFlags).length ? { serve: serveFlags } : {}) } });
-  const log = createLogger({ level: flags.logLevel, secrets: [config.apiKey, config.serve.token, process.env.PHOTOTAG_API_KEY, process.env.OPENROUTER_API_KEY, process.env.OPENAI_API_KEY] });
+  const log = createLogger({ level: flags.logLevel, secrets: [config.apiKey, config.serve.token, config.telegram.token, process.env.TELEGRAM_BOT_TOKEN, process.env.PHOTOTAG_API_KEY, process.env.OPENROUTER_API_KEY, process.env.OPENAI_API_KEY] });
   const daemon = await startDaemon(config, log);
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await daemon.stop();

@@ -49,6 +49,17 @@ export interface PipelineParts {
   onStage?: (file: string, stage: Stage) => void;
   /** `phototag apply`: the reviewed text to write, per photo, instead of asking a model. */
   proposals?: ReadonlyMap<string, Proposal>;
+  /** Per-photo settings from whoever queued it (the Telegram bot: its user, the caption, "regenerate"). */
+  jobs?: ReadonlyMap<string, JobExtras>;
+}
+
+export interface JobExtras {
+  source?: Source;
+  telegramUser?: string;
+  /** Passed to the model as context, like --hint. */
+  hint?: string;
+  /** Ask the model again even if an answer is cached. */
+  regenerate?: boolean;
 }
 
 /** A reviewed result for one photo, valid only for the content it was made for. */
@@ -80,7 +91,7 @@ export async function tagPhoto(file: string, options: TagOptions, parts: Pipelin
     const tagged = await tagFile(file, stat, options, parts, signal, (h) => (hash = h));
     const outcome = { ...tagged, durationMs: Date.now() - started };
     const after = outcome.status === 'done' && !outcome.dryRun ? await fs.stat(file) : stat;
-    return { outcome, record: options.dryRun ? undefined : recordOf(outcome, options, after, hash) };
+    return { outcome, record: options.dryRun ? undefined : recordOf(outcome, options, after, hash, parts.jobs?.get(file)) };
   } catch (error) {
     if (error instanceof FatalError) throw error;
     const photoError = error instanceof PhotoError ? error : undefined;
@@ -88,7 +99,7 @@ export async function tagPhoto(file: string, options: TagOptions, parts: Pipelin
     return {
       outcome,
       // Recorded even when the file vanished since it was queued: the job must not stay 'running'.
-      record: options.dryRun ? undefined : recordOf(outcome, options, stat, hash),
+      record: options.dryRun ? undefined : recordOf(outcome, options, stat, hash, parts.jobs?.get(file)),
       retryAfterMs: photoError?.retryAfterMs,
       countsAsAttempt: photoError?.countsAsAttempt ?? true,
     };
@@ -135,10 +146,11 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
     return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
-  const context = await contextLines(file, meta.tags, existing.keywords, { hint: options.hint, geocode: options.geocode });
+  const extras = parts.jobs?.get(file);
+  const context = await contextLines(file, meta.tags, existing.keywords, { hint: extras?.hint ?? options.hint, geocode: options.geocode });
   // The answer depends on the context too: a different hint is a different question.
   const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: [...options.languages, `#${contextDigest(context)}`] };
-  const cached = parts.store.cachedAnalysis(cacheKey);
+  const cached = extras?.regenerate ? undefined : parts.store.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
@@ -211,14 +223,15 @@ function contextDigest(lines: readonly string[]): string {
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
-function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined): PhotoRecord {
+function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined, extras: JobExtras | undefined): PhotoRecord {
   return {
+    telegramUser: extras?.telegramUser,
     path: outcome.file,
     size: stat?.size,
     mtimeMs: stat?.mtimeMs,
     hash,
     status: outcome.status,
-    source: options.source,
+    source: extras?.source ?? options.source,
     title: outcome.title,
     description: outcome.description,
     keywords: outcome.keywords,

@@ -2,7 +2,7 @@ import { MetadataTool } from './exiftool.js';
 import { openStore } from './data-dir.js';
 import type { Store } from './store.js';
 import type { Config } from './config/schema.js';
-import type { PipelineParts, Proposal, TagOptions } from './pipeline.js';
+import type { JobExtras, PipelineParts, Proposal, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
 import { runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { Source } from './types.js';
@@ -37,6 +37,8 @@ export interface SessionOptions {
   hint?: string;
   /** `phototag apply`: reviewed text to write instead of asking a model. */
   proposals?: ReadonlyMap<string, Proposal>;
+  /** Per-photo settings from whoever queued it (the daemon's Telegram bot). */
+  jobs?: ReadonlyMap<string, JobExtras>;
 }
 
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
@@ -90,6 +92,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       tool,
       modelKey: provider.model,
       proposals: run.proposals,
+      jobs: run.jobs,
       analyze: (jpeg, context, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;

@@ -386,15 +386,15 @@ export class Store {
     this.db
       .prepare(
         `INSERT INTO photos (path, size, mtime_ms, hash, status, source, title, description, keywords, result, fields_written, warnings,
-                             provider, model, tokens_in, tokens_out, cost, duration_ms, cache_hit, error, error_kind, created_at, updated_at)
+                             provider, model, tokens_in, tokens_out, cost, duration_ms, cache_hit, error, error_kind, telegram_user, created_at, updated_at)
          VALUES (@path, @size, @mtimeMs, @hash, @status, @source, @title, @description, @keywords, @result, @fieldsWritten, @warnings,
-                 @provider, @model, @tokensIn, @tokensOut, @cost, @durationMs, @cacheHit, @error, @errorKind, @now, @now)
+                 @provider, @model, @tokensIn, @tokensOut, @cost, @durationMs, @cacheHit, @error, @errorKind, @telegramUser, @now, @now)
          ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, hash = excluded.hash, status = excluded.status,
            source = excluded.source, title = excluded.title, description = excluded.description, keywords = excluded.keywords,
            result = excluded.result, fields_written = excluded.fields_written, warnings = excluded.warnings, provider = excluded.provider,
            model = excluded.model, tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost = excluded.cost,
            duration_ms = excluded.duration_ms, cache_hit = excluded.cache_hit, error = excluded.error, error_kind = excluded.error_kind,
-           updated_at = excluded.updated_at`,
+           telegram_user = COALESCE(excluded.telegram_user, telegram_user), updated_at = excluded.updated_at`,
       )
       .run({
         path: record.path,
@@ -418,6 +418,7 @@ export class Store {
         cacheHit: record.cacheHit ? 1 : 0,
         error: record.error ?? null,
         errorKind: record.errorKind ?? null,
+        telegramUser: record.telegramUser ?? null,
         now: Date.now(),
       });
   }

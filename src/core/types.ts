@@ -55,6 +55,7 @@ export interface PhotoOutcome {
 
 export interface PhotoRecord {
   path: string;
+  telegramUser?: string;
   size?: number;
   mtimeMs?: number;
   hash?: string;

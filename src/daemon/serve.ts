@@ -5,6 +5,7 @@ import { Channel } from '../core/channel.js';
 import type { Config } from '../core/config/schema.js';
 import { errorMessage, FatalError } from '../core/errors.js';
 import { StoreQueue } from '../core/queue.js';
+import type { JobExtras } from '../core/pipeline.js';
 import { dataDirOf, openSession, type Session } from '../core/session.js';
 import { findSidecar } from '../core/sidecar.js';
 import { computeStats } from '../core/stats.js';
@@ -14,6 +15,7 @@ import { acquireServeLock } from './lock.js';
 import { photoId, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { notify, watchdogInterval } from './systemd.js';
+import { TelegramBot } from './telegram.js';
 import { FolderWatcher } from './watcher.js';
 
 export interface Daemon {
@@ -44,10 +46,13 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
   try {
     stack.push({ name: 'lock', stop: acquireServeLock(dataDir) });
     let metrics: Metrics | undefined;
+    let bot: TelegramBot | undefined;
+    const jobs = new Map<string, JobExtras>();
     const session: Session = await openSession(config, {
       dryRun: false,
       source: 'watch',
       env,
+      jobs,
       onCall: (call) => metrics?.call(call),
       onPause: (model, until, reason) => log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
     });
@@ -66,6 +71,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           // "Unchanged since it was tagged": the echo of our own write, or a rescan finding nothing new.
           if (outcome.reason?.startsWith('unchanged since')) return;
           metrics?.photo(outcome);
+          void bot?.outcome(outcome).finally(() => jobs.delete(outcome.file));
           logOutcome(log, outcome);
           moveFinished(session, outcome, folders, serve.processedDir, serve.failedDir, log);
         },
@@ -111,6 +117,26 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     }, log);
     const address = await endpoint.start();
     stack.push({ name: 'http', stop: () => endpoint.stop() });
+
+    const telegramToken = env.TELEGRAM_BOT_TOKEN || config.telegram.token;
+    if (telegramToken) {
+      bot = new TelegramBot({
+        ...config.telegram,
+        token: telegramToken,
+        inbox: path.join(dataDir, 'telegram'),
+        enqueue: (file, extras) => {
+          jobs.set(file, extras);
+          intake.push(file);
+        },
+        status: () => {
+          const depth = session.store.queueDepth();
+          return `queue: ${depth.queued} waiting, ${depth.running} in progress`;
+        },
+        log,
+      });
+      await bot.start();
+      stack.push({ name: 'telegram', stop: () => bot?.stop() });
+    }
 
     await notify('READY=1', env);
     const every = watchdogInterval(env);

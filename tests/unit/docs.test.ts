@@ -22,6 +22,15 @@ describe('documentation', () => {
     }
   });
 
+  it('the README and the example document every telegram key', () => {
+    const keys = Object.keys((configSchema.shape.telegram.unwrap() as { shape: Record<string, unknown> }).shape);
+    const text = fs.readFileSync(example, 'utf8');
+    for (const key of keys) {
+      expect(readme).toContain(`telegram.${key}`);
+      expect(text).toMatch(new RegExp(`^ +#? ?${key}:`, 'm'));
+    }
+  });
+
   it('the annotated example is a valid config that names every key', async () => {
     const { config } = await loadConfig({ configFile: example, env: {} });
     expect(config.languages).toEqual(['en']);

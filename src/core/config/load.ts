@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { configSchema, SECRET_KEYS, SERVE_SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
+import { configSchema, SECRET_KEYS, SERVE_SECRET_KEYS, TELEGRAM_SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
 import { describeIssue } from './describe.js';
 import { splitList } from '../text.js';
 
@@ -131,5 +131,8 @@ export function maskSecrets(config: Config): Record<string, unknown> {
   const serve: Record<string, unknown> = { ...config.serve };
   for (const key of SERVE_SECRET_KEYS) if (serve[key] !== undefined) serve[key] = '********';
   masked.serve = serve;
+  const telegram: Record<string, unknown> = { ...config.telegram };
+  for (const key of TELEGRAM_SECRET_KEYS) if (telegram[key] !== undefined) telegram[key] = '********';
+  masked.telegram = telegram;
   return masked;
 }

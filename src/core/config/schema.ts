@@ -37,6 +37,18 @@ export const configSchema = z
     force: z.boolean().default(false),
     backup: z.boolean().default(false),
     dataDir: z.string().min(1).optional(),
+    telegram: z
+      .object({
+        /** The bot token from @BotFather; prefer TELEGRAM_BOT_TOKEN. */
+        token: z.string().min(1).optional(),
+        allowedUsers: z.array(z.int().positive()).default([]),
+        allowGroups: z.boolean().default(false),
+        /** A self-hosted Bot API server (its downloads go beyond 20 MB). */
+        apiRoot: z.url({ protocol: /^https?$/u }).default('https://api.telegram.org'),
+        maxFileMb: z.number().positive().max(2000).default(20),
+      })
+      .strict()
+      .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20 }),
     serve: z
       .object({
         watch: z.array(z.string().min(1)).default([]),
@@ -65,3 +77,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** Keys whose values are never printed, logged or backed up. */
 export const SECRET_KEYS = ['apiKey'] as const;
 export const SERVE_SECRET_KEYS = ['token'] as const;
+export const TELEGRAM_SECRET_KEYS = ['token'] as const;

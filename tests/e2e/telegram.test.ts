@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestExifTool, CORPUS, readTags, tempDir } from '../support/corpus.js';
+import { startFakeOpenAI } from '../support/fake-openai.mjs';
+import { startFakeTelegram } from '../support/fake-telegram.mjs';
+import { startServe, type Served } from '../support/serve.js';
+
+const TOKEN = '123456:ABC-fake-bot-token';
+const OWNER = 4242;
+const STRANGER = 777;
+type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
+type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
+let fake: Fake;
+let telegram: FakeTelegram;
+let dir: string;
+let served: Served;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  telegram = await startFakeTelegram(TOKEN);
+  dir = tempDir('phototag-telegram-');
+  fs.writeFileSync(
+    path.join(dir, 'phototag.config.json'),
+    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, languages: ['en', 'ru'], telegram: { allowedUsers: [OWNER], apiRoot: telegram.apiRoot } }),
+  );
+  served = await startServe(['--config', path.join(dir, 'phototag.config.json')], { HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-tg', TELEGRAM_BOT_TOKEN: TOKEN });
+});
+afterAll(async () => {
+  served?.child.kill('SIGTERM');
+  await served?.exit;
+  await telegram.close();
+  await fake.close();
+  await closeTestExifTool();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const calls = (method: string, chat?: number) => telegram.state.calls.filter((c: { method: string; body: Record<string, unknown> }) => c.method === method && (chat === undefined || Number(c.body.chat_id) === chat));
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out; calls: ${JSON.stringify(telegram.state.calls.map((c: { method: string }) => c.method))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the Telegram bot in phototag serve', () => {
+  it('tags a photo an allowed user sends as a file and sends it back with its metadata', async () => {
+    const bytes = fs.readFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg'));
+    telegram.send({ from: OWNER, fileId: 'doc1', name: 'IMG_0001.jpg', bytes, caption: 'Lisbon, tram 28' });
+    await until(() => calls('sendDocument', OWNER).length === 1 && calls('sendMessage', OWNER).length >= 2);
+    const sent = calls('sendDocument', OWNER)[0]!.body.document as { name: string; bytes: Buffer };
+    expect(sent.name).toBe('IMG_0001.jpg');
+    const copy = path.join(dir, 'returned.jpg');
+    fs.writeFileSync(copy, sent.bytes);
+    const tags = await readTags(copy);
+    expect(tags['XMP-dc:Title']).toBe('Photo 776x909');
+    expect(tags['XMP-dc:Title-ru']).toBe('Фото 776x909');
+    const texts = calls('sendMessage', OWNER).map((c: { body: { text: string } }) => c.body.text);
+    expect(texts[0]).toBe('⏳ IMG_0001.jpg: queued');
+    expect(texts.at(-1)).toContain('Photo 776x909');
+    expect(texts.at(-1)).toContain('landscape');
+    expect(calls('editMessageText', OWNER).map((c: { body: { text: string } }) => c.body.text)).toContain('✅ IMG_0001.jpg: done');
+    expect(fake.state.calls.at(-1)!.prompt).toContain('The photographer says: Lisbon, tram 28');
+    const stats = await (await fetch(new URL('/stats', served.url))).json();
+    expect(stats.perSource).toContainEqual({ source: 'telegram', done: 1, skipped: 0, failed: 0 });
+    expect(stats.perTelegramUser).toEqual([{ user: String(OWNER), done: 1, failed: 0 }]);
+  });
+
+  it('refuses a user who is not on the list, telling them their ID, and downloads nothing of theirs', async () => {
+    const before = calls('getFile').length;
+    telegram.send({ from: STRANGER, fileId: 'doc-stranger', name: 'x.jpg', bytes: Buffer.from('secret') });
+    await until(() => calls('sendMessage', STRANGER).length === 1);
+    expect(calls('sendMessage', STRANGER)[0]!.body.text).toContain(`Your Telegram user ID is ${STRANGER}`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls('getFile').length).toBe(before);
+  });
+
+  it('answers an oversized file and a non-image without downloading, and keeps a hostile name inside the inbox', async () => {
+    const before = calls('getFile').length;
+    telegram.send({ from: OWNER, fileId: 'big', name: 'huge.jpg', size: 25 * 1024 * 1024 });
+    telegram.send({ from: OWNER, fileId: 'txt', name: 'notes.txt', mime: 'text/plain', bytes: Buffer.from('hello') });
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.includes('huge.jpg is 25.0 MB')) && calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.includes('notes.txt: not a photo')));
+    expect(calls('getFile').length).toBe(before);
+
+    telegram.send({ from: OWNER, fileId: 'evil', name: '../../etc/passwd.jpg', bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/nikon-d5000.jpg')) });
+    await until(() => calls('sendDocument', OWNER).length === 2);
+    const inbox = path.join(dir, 'data', 'telegram', String(OWNER));
+    expect(fs.readdirSync(inbox).some((f) => f.endsWith('-passwd.jpg'))).toBe(true);
+    expect((calls('sendDocument', OWNER)[1]!.body.document as { name: string }).name).toBe('passwd.jpg');
+    expect(fs.existsSync(path.join(dir, 'etc'))).toBe(false);
+  });
+
+  it('tags a compressed photo with a note, and answers /status', async () => {
+    telegram.send({ from: OWNER, fileId: 'compressed', photo: true, bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/olympus-pen-e-p3.jpg')) });
+    await until(() => calls('sendDocument', OWNER).length === 3);
+    expect(calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.includes('Telegram compressed this photo'))).toBe(true);
+    telegram.text(OWNER, '/status');
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('queue:')));
+    expect(JSON.stringify(served.logs())).not.toContain(TOKEN);
+  });
+});

@@ -1,0 +1,115 @@
+// A fake Telegram Bot API on 127.0.0.1: getMe, getUpdates (long poll), getFile, file download, sendMessage,
+// editMessageText, sendDocument (multipart), answerCallbackQuery, deleteWebhook. It records every call.
+import http from 'node:http';
+
+export async function startFakeTelegram(token) {
+  const state = {
+    /** Every call: { method, body } (sendDocument's body has the uploaded file as `document: { name, bytes }`). */
+    calls: [],
+    updates: [],
+    files: new Map(),
+    nextUpdate: 1,
+    nextMessage: 100,
+  };
+  const waiting = new Set();
+  const wake = () => {
+    for (const resolve of waiting) resolve();
+    waiting.clear();
+  };
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const raw = Buffer.concat(chunks);
+    const fileMatch = url.pathname.match(/^\/file\/bot([^/]+)\/(.+)$/);
+    if (fileMatch) {
+      const bytes = fileMatch[1] === token ? state.files.get(fileMatch[2]) : undefined;
+      state.calls.push({ method: 'download', body: { path: fileMatch[2] } });
+      if (!bytes) return send(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      return res.end(bytes);
+    }
+    const match = url.pathname.match(/^\/bot([^/]+)\/(\w+)$/);
+    if (!match || match[1] !== token) return send(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const method = match[2];
+    let body = {};
+    const type = req.headers['content-type'] ?? '';
+    if (type.startsWith('multipart/form-data')) {
+      const form = await new Request('http://x', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+      for (const [key, value] of form.entries()) {
+        body[key] = typeof value === 'string' ? value : { name: value.name, bytes: Buffer.from(await value.arrayBuffer()) };
+      }
+    } else if (raw.length) {
+      body = JSON.parse(raw.toString('utf8'));
+    }
+    if (method !== 'getUpdates') state.calls.push({ method, body });
+    const message = (extra) => ({ message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: 'private' }, ...extra });
+    switch (method) {
+      case 'getMe':
+        return ok(res, { id: 999, is_bot: true, first_name: 'phototag', username: 'phototag_test_bot' });
+      case 'deleteWebhook':
+      case 'answerCallbackQuery':
+        return ok(res, true);
+      case 'getUpdates': {
+        const offset = Number(body.offset ?? 0);
+        const pending = () => state.updates.filter((u) => u.update_id >= offset);
+        if (pending().length === 0) {
+          await new Promise((resolve) => {
+            waiting.add(resolve);
+            setTimeout(resolve, Math.min(1000, Number(body.timeout ?? 0) * 1000));
+          });
+        }
+        state.updates = state.updates.filter((u) => u.update_id >= offset);
+        return ok(res, pending());
+      }
+      case 'getFile': {
+        const path = `documents/${body.file_id}`;
+        return ok(res, { file_id: body.file_id, file_unique_id: body.file_id, file_size: state.files.get(path)?.length, file_path: path });
+      }
+      case 'sendMessage':
+        return ok(res, message({ text: body.text }));
+      case 'editMessageText':
+        return ok(res, message({ message_id: Number(body.message_id), text: body.text }));
+      case 'sendDocument':
+        return ok(res, message({ document: { file_id: 'sent', file_name: body.document?.name } }));
+      default:
+        return send(res, 404, { ok: false, error_code: 404, description: `Not Found: method ${method}` });
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    apiRoot: `http://127.0.0.1:${port}`,
+    state,
+    /** A user sends a file as a document (or, with `photo: true`, as a compressed photo). */
+    send({ from, fileId, name, bytes, mime = 'image/jpeg', caption, photo = false, size }) {
+      if (bytes) state.files.set(`documents/${fileId}`, bytes);
+      const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
+      const content = photo
+        ? { photo: [{ file_id: fileId, file_unique_id: fileId, width: 100, height: 100, file_size: size ?? bytes?.length }] }
+        : { document: { file_id: fileId, file_unique_id: fileId, file_name: name, mime_type: mime, file_size: size ?? bytes?.length } };
+      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, caption, ...content } });
+      wake();
+    },
+    text(from, text) {
+      const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
+      const entities = text.startsWith('/') ? [{ type: 'bot_command', offset: 0, length: text.split(' ')[0].length }] : undefined;
+      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, text, entities } });
+      wake();
+    },
+    async close() {
+      wake();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function ok(res, result) {
+  send(res, 200, { ok: true, result });
+}
+
+function send(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
