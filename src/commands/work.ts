@@ -32,6 +32,7 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     source: plan.source,
     hint: flags.hint,
     proposals: plan.proposals,
+    withoutModel: plan.proposals !== undefined,
     onPause: (model, until, reason) => reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
   });
   try {

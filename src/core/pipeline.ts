@@ -45,7 +45,7 @@ export interface PipelineParts {
   tool: MetadataTool;
   /** The model key results are cached under (the requested model, e.g. "auto"). */
   modelKey: string;
-  analyze: (jpeg: Buffer, context: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
+  analyze: (jpeg: Buffer, context: readonly string[], languages: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
   onStage?: (file: string, stage: Stage) => void;
   /** `phototag apply`: the reviewed text to write, per photo, instead of asking a model. */
   proposals?: ReadonlyMap<string, Proposal>;
@@ -60,6 +60,9 @@ export interface JobExtras {
   hint?: string;
   /** Ask the model again even if an answer is cached. */
   regenerate?: boolean;
+  /** Tag it again although it is tagged: replace what is there (Regenerate, Edit). */
+  again?: boolean;
+  languages?: string[];
 }
 
 /** A reviewed result for one photo, valid only for the content it was made for. */
@@ -121,7 +124,15 @@ export async function statPhoto(file: string): Promise<Stats> {
   return stat;
 }
 
-async function tagFile(file: string, stat: Stats, options: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
+async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
+  const extras = parts.jobs?.get(file);
+  // A job may carry its own languages (a Telegram user's /lang) and ask to be tagged again (Regenerate, Edit).
+  const options: TagOptions = {
+    ...runOptions,
+    languages: extras?.languages ?? runOptions.languages,
+    force: runOptions.force || Boolean(extras?.again),
+    overwrite: runOptions.overwrite || Boolean(extras?.again),
+  };
   const hash = await hashFile(file);
   setHash(hash);
   const proposal = parts.proposals?.get(file);
@@ -146,7 +157,6 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
     return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
-  const extras = parts.jobs?.get(file);
   const context = await contextLines(file, meta.tags, existing.keywords, { hint: extras?.hint ?? options.hint, geocode: options.geocode });
   // The answer depends on the context too: a different hint is a different question.
   const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: [...options.languages, `#${contextDigest(context)}`] };
@@ -158,7 +168,7 @@ async function tagFile(file: string, stat: Stats, options: TagOptions, parts: Pi
   if (!analysis) {
     const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
     parts.onStage?.(file, 'analyzing');
-    analysis = await parts.analyze(image.jpeg, context, signal);
+    analysis = await parts.analyze(image.jpeg, context, options.languages, signal);
     parts.store.saveAnalysis(cacheKey, analysis);
   }
   // A reviewed proposal is written exactly as the person left it; a model's answer meets the profile first.

@@ -105,7 +105,7 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
         }
         try {
           const stat = await statPhoto(file);
-          batch.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs });
+          batch.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs, again: parts.jobs?.get(file)?.again });
         } catch (error) {
           const kind = error instanceof PhotoError ? error.kind : 'unreadable';
           report({ file, status: 'failed', reason: errorMessage(error), errorKind: kind, durationMs: 0 });

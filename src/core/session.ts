@@ -37,6 +37,8 @@ export interface SessionOptions {
   hint?: string;
   /** `phototag apply`: reviewed text to write instead of asking a model. */
   proposals?: ReadonlyMap<string, Proposal>;
+  /** Every photo comes with a proposal: no provider, key or model list is needed. */
+  withoutModel?: boolean;
   /** Per-photo settings from whoever queued it (the daemon's Telegram bot). */
   jobs?: ReadonlyMap<string, JobExtras>;
 }
@@ -44,11 +46,11 @@ export interface SessionOptions {
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
   const env = run.env ?? process.env;
   // `apply` writes reviewed text only: it needs no provider, key or model list.
-  const provider: ResolvedProvider = run.proposals ? { preset: PRESETS.openai, baseUrl: '', model: 'review', rpm: 0 } : await resolveProvider(config, env);
+  const provider: ResolvedProvider = run.withoutModel ? { preset: PRESETS.openai, baseUrl: '', model: 'review', rpm: 0 } : await resolveProvider(config, env);
   const store = openStore(config, env);
   let tool: MetadataTool | undefined;
   try {
-    const { candidates } = run.proposals ? { candidates: [] } : await resolveCandidates(provider, store);
+    const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store);
     const vision = new VisionClient(
       {
         provider: provider.preset.name,
@@ -93,7 +95,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       modelKey: provider.model,
       proposals: run.proposals,
       jobs: run.jobs,
-      analyze: (jpeg, context, signal) => vision.analyze({ jpeg, languages: config.languages, maxKeywords: config.maxKeywords, context, signal }),
+      analyze: (jpeg, context, languages, signal) => vision.analyze({ jpeg, languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;
     const queue = run.dryRun ? new MemoryQueue(run.source) : new StoreQueue(store, { source: run.source, force: config.force, retryFailed: run.source === 'cli' });

@@ -9,6 +9,8 @@ export interface QueueItem {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Queue it even if it is recorded as done with this size and time (Regenerate, Edit). */
+  again?: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export interface RetryFilter {
   since?: number;
   kind?: string;
   paths?: string[];
+  telegramUser?: string;
 }
 
 export interface FailureRow {
@@ -250,7 +253,7 @@ export class Store {
       items.map((item): EnqueueResult => {
         const row = find.get(item.path) as { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
         const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
-        if (same && !options.force && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
+        if (same && !options.force && !item.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
         if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
         const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
         // Already this run's job (a watcher's second event for it): never a second worker on one photo.
@@ -509,6 +512,10 @@ function failedWhere(filter: RetryFilter): { sql: string; params: unknown[] } {
   if (filter.paths?.length) {
     where.push(`path IN (${filter.paths.map(() => '?').join(', ')})`);
     params.push(...filter.paths);
+  }
+  if (filter.telegramUser) {
+    where.push('telegram_user = ?');
+    params.push(filter.telegramUser);
   }
   return { sql: where.join(' AND '), params };
 }

@@ -5,7 +5,8 @@ import { Channel } from '../core/channel.js';
 import type { Config } from '../core/config/schema.js';
 import { errorMessage, FatalError } from '../core/errors.js';
 import { StoreQueue } from '../core/queue.js';
-import type { JobExtras } from '../core/pipeline.js';
+import { hashFile } from '../core/hash.js';
+import type { JobExtras, Proposal } from '../core/pipeline.js';
 import { dataDirOf, openSession, type Session } from '../core/session.js';
 import { findSidecar } from '../core/sidecar.js';
 import { computeStats } from '../core/stats.js';
@@ -48,11 +49,13 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     let metrics: Metrics | undefined;
     let bot: TelegramBot | undefined;
     const jobs = new Map<string, JobExtras>();
+    const proposals = new Map<string, Proposal>();
     const session: Session = await openSession(config, {
       dryRun: false,
       source: 'watch',
       env,
       jobs,
+      proposals,
       onCall: (call) => metrics?.call(call),
       onPause: (model, until, reason) => log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
     });
@@ -71,7 +74,10 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           // "Unchanged since it was tagged": the echo of our own write, or a rescan finding nothing new.
           if (outcome.reason?.startsWith('unchanged since')) return;
           metrics?.photo(outcome);
-          void bot?.outcome(outcome).finally(() => jobs.delete(outcome.file));
+          void bot?.outcome(outcome).finally(() => {
+            jobs.delete(outcome.file);
+            proposals.delete(outcome.file);
+          });
           logOutcome(log, outcome);
           moveFinished(session, outcome, folders, serve.processedDir, serve.failedDir, log);
         },
@@ -128,9 +134,25 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           jobs.set(file, extras);
           intake.push(file);
         },
+        propose: async (file, result) => {
+          proposals.set(file, { hash: await hashFile(file), result });
+        },
+        retry: (user) => {
+          const files = session.store.failures({ telegramUser: user }).map((row) => row.path);
+          if (files.length === 0 || !(session.queue instanceof StoreQueue)) return [];
+          for (const file of files) jobs.set(file, { source: 'telegram', telegramUser: user });
+          session.queue.requeue({ paths: files });
+          intake.push(files[0]!); // wakes the workers; the photo itself is already queued
+          return files;
+        },
         status: () => {
           const depth = session.store.queueDepth();
           return `queue: ${depth.queued} waiting, ${depth.running} in progress`;
+        },
+        stats: (user) => {
+          const stats = computeStats(session.store);
+          const mine = stats.perTelegramUser.find((u) => u.user === user) ?? { done: 0, failed: 0 };
+          return `you (30 days): ${mine.done} done, ${mine.failed} failed\nall: ${stats.totals.done} done, ${stats.totals.failed} failed, ${stats.totals.queued} queued`;
         },
         log,
       });

@@ -9,6 +9,7 @@ import { startServe, type Served } from '../support/serve.js';
 const TOKEN = '123456:ABC-fake-bot-token';
 const OWNER = 4242;
 const STRANGER = 777;
+const BUSY = 5151;
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>;
 let fake: Fake;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   dir = tempDir('phototag-telegram-');
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
-    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, languages: ['en', 'ru'], telegram: { allowedUsers: [OWNER], apiRoot: telegram.apiRoot } }),
+    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency: 1, languages: ['en', 'ru'], telegram: { allowedUsers: [OWNER, BUSY], apiRoot: telegram.apiRoot, maxQueuedPerUser: 3 } }),
   );
   served = await startServe(['--config', path.join(dir, 'phototag.config.json')], { HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-tg', TELEGRAM_BOT_TOKEN: TOKEN });
 });
@@ -91,9 +92,70 @@ describe('the Telegram bot in phototag serve', () => {
     expect(fs.existsSync(path.join(dir, 'etc'))).toBe(false);
   });
 
+  it('Regenerate asks the model again and Edit writes exactly the corrected text', async () => {
+    const buttons = () => calls('sendMessage', OWNER).filter((c: { body: Record<string, unknown> }) => c.body.reply_markup);
+    const first = buttons()[0]!.body.reply_markup as { inline_keyboard: { callback_data: string }[][] };
+    const [regen, edit] = first.inline_keyboard[0]!.map((b) => b.callback_data);
+    const sentBefore = calls('sendDocument', OWNER).length;
+    const modelCalls = fake.state.calls.length;
+    fake.push({ type: 'ok', title: 'A second opinion' });
+    telegram.press(OWNER, regen!);
+    await until(() => calls('sendDocument', OWNER).length === sentBefore + 1);
+    expect(fake.state.calls.length).toBe(modelCalls + 1);
+    const regenerated = path.join(dir, 'regenerated.jpg');
+    fs.writeFileSync(regenerated, (calls('sendDocument', OWNER).at(-1)!.body.document as { bytes: Buffer }).bytes);
+    expect((await readTags(regenerated))['XMP-dc:Title']).toBe('A second opinion');
+
+    telegram.press(OWNER, edit!);
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('Reply to this message with the corrected text')));
+    const prompt = calls('sendMessage', OWNER).filter((c: { body: { text: string } }) => c.body.text.startsWith('Reply to this message'))[0]!;
+    telegram.text(OWNER, 'Tram in Lisbon\nA yellow tram climbs a narrow street.\ntram, Lisbon, yellow', (prompt as unknown as { result: { message_id: number } }).result.message_id);
+    await until(() => calls('sendDocument', OWNER).length === sentBefore + 2);
+    expect(fake.state.calls.length).toBe(modelCalls + 1); // Edit asks no model
+    const edited = path.join(dir, 'edited.jpg');
+    fs.writeFileSync(edited, (calls('sendDocument', OWNER).at(-1)!.body.document as { bytes: Buffer }).bytes);
+    const tags = await readTags(edited);
+    expect(tags['XMP-dc:Title']).toBe('Tram in Lisbon');
+    expect(tags['XMP-dc:Description']).toBe('A yellow tram climbs a narrow street.');
+    expect(tags['IPTC:Keywords']).toEqual(['tram', 'Lisbon', 'yellow']);
+  });
+
+  it('/lang ru tags that user\'s photos in Russian only; /stats answers with their numbers', async () => {
+    telegram.text(OWNER, '/lang ru');
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text === 'Photos you send are tagged in: ru.'));
+    const sent = calls('sendDocument', OWNER).length;
+    telegram.send({ from: OWNER, fileId: 'ru1', name: 'ru.jpg', bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/fujifilm-finepix2650.jpg')) });
+    await until(() => calls('sendDocument', OWNER).length === sent + 1);
+    const copy = path.join(dir, 'ru.jpg');
+    fs.writeFileSync(copy, (calls('sendDocument', OWNER).at(-1)!.body.document as { bytes: Buffer }).bytes);
+    expect((await readTags(copy))['XMP-dc:Title']).toBe('Фото 1024x768');
+    expect(fake.state.calls.at(-1)!.languages).toEqual(['ru']);
+    telegram.text(OWNER, '/lang en+ru');
+    telegram.text(OWNER, '/stats');
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('you (30 days):')));
+  });
+
+  it('a burst beyond the per-user cap gets a friendly message; every accepted photo is answered', async () => {
+    const slow = fake.state.latencyMs;
+    fake.state.latencyMs = 300;
+    try {
+      for (let i = 0; i < 6; i++) telegram.send({ from: BUSY, fileId: `burst${i}`, name: `b${i}.jpg`, bytes: Buffer.concat([fs.readFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg')), Buffer.from(`burst ${i}`)]) });
+      await until(() => calls('sendMessage', BUSY).filter((c: { body: { text: string } }) => c.body.text.startsWith('You already have')).length >= 1, 30_000);
+      const accepted = calls('sendMessage', BUSY).filter((c: { body: { text: string } }) => c.body.text.startsWith('⏳')).length;
+      const refused = calls('sendMessage', BUSY).filter((c: { body: { text: string } }) => c.body.text.startsWith('You already have')).length;
+      expect(accepted).toBe(3);
+      expect(refused).toBe(3);
+      expect(calls('getFile').filter((c: { body: { file_id: string } }) => c.body.file_id.startsWith('burst')).length).toBe(3);
+      await until(() => calls('sendDocument', BUSY).length === accepted, 60_000);
+    } finally {
+      fake.state.latencyMs = slow;
+    }
+  });
+
   it('tags a compressed photo with a note, and answers /status', async () => {
+    const sent = calls('sendDocument', OWNER).length;
     telegram.send({ from: OWNER, fileId: 'compressed', photo: true, bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/olympus-pen-e-p3.jpg')) });
-    await until(() => calls('sendDocument', OWNER).length === 3);
+    await until(() => calls('sendDocument', OWNER).length === sent + 1);
     expect(calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.includes('Telegram compressed this photo'))).toBe(true);
     telegram.text(OWNER, '/status');
     await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('queue:')));

@@ -106,7 +106,7 @@ describe('review before writing', () => {
     fs.appendFileSync(changed!, Buffer.from('edited in another program'));
 
     const outcomes = new Map<string, PhotoOutcome>();
-    const apply = await openSession({ ...config, languages: ['en', 'ru'] }, { dryRun: false, source: 'cli', env: {}, proposals: reviewed });
+    const apply = await openSession({ ...config, languages: ['en', 'ru'] }, { dryRun: false, source: 'cli', env: {}, proposals: reviewed, withoutModel: true });
     const calls = fake.state.calls.length;
     try {
       await apply.run([...reviewed.keys()], { events: { onOutcome: (o) => outcomes.set(o.file, o) } });

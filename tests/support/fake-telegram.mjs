@@ -66,8 +66,11 @@ export async function startFakeTelegram(token) {
         const path = `documents/${body.file_id}`;
         return ok(res, { file_id: body.file_id, file_unique_id: body.file_id, file_size: state.files.get(path)?.length, file_path: path });
       }
-      case 'sendMessage':
-        return ok(res, message({ text: body.text }));
+      case 'sendMessage': {
+        const sent = message({ text: body.text });
+        state.calls.at(-1).result = sent;
+        return ok(res, sent);
+      }
       case 'editMessageText':
         return ok(res, message({ message_id: Number(body.message_id), text: body.text }));
       case 'sendDocument':
@@ -91,10 +94,17 @@ export async function startFakeTelegram(token) {
       state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, caption, ...content } });
       wake();
     },
-    text(from, text) {
+    /** The user taps an inline button carrying `data`. */
+    press(from, data) {
+      const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
+      state.updates.push({ update_id: state.nextUpdate++, callback_query: { id: String(state.nextUpdate), from: user, chat_instance: '1', data, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, text: '…' } } });
+      wake();
+    },
+    text(from, text, replyTo) {
       const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
       const entities = text.startsWith('/') ? [{ type: 'bot_command', offset: 0, length: text.split(' ')[0].length }] : undefined;
-      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, text, entities } });
+      const reply = replyTo === undefined ? {} : { reply_to_message: { message_id: replyTo, date: 0, chat: { id: from, type: 'private' }, text: '…' } };
+      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, text, entities, ...reply } });
       wake();
     },
     async close() {

@@ -46,9 +46,11 @@ export const configSchema = z
         /** A self-hosted Bot API server (its downloads go beyond 20 MB). */
         apiRoot: z.url({ protocol: /^https?$/u }).default('https://api.telegram.org'),
         maxFileMb: z.number().positive().max(2000).default(20),
+        /** Photos one user may have waiting at once; more get a friendly "wait" message. */
+        maxQueuedPerUser: z.int().min(1).default(20),
       })
       .strict()
-      .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20 }),
+      .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20, maxQueuedPerUser: 20 }),
     serve: z
       .object({
         watch: z.array(z.string().min(1)).default([]),
