@@ -10,6 +10,8 @@ export async function startFakeTelegram(token) {
     files: new Map(),
     nextUpdate: 1,
     nextMessage: 100,
+    /** Methods to answer once with 429 Too Many Requests and this retry_after (seconds). */
+    tooMany: new Map(),
   };
   const waiting = new Set();
   const wake = () => {
@@ -43,6 +45,11 @@ export async function startFakeTelegram(token) {
       body = JSON.parse(raw.toString('utf8'));
     }
     if (method !== 'getUpdates') state.calls.push({ method, body });
+    if (state.tooMany.has(method)) {
+      const retryAfter = state.tooMany.get(method);
+      state.tooMany.delete(method);
+      return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+    }
     const message = (extra) => ({ message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: 'private' }, ...extra });
     switch (method) {
       case 'getMe':
@@ -85,13 +92,14 @@ export async function startFakeTelegram(token) {
     apiRoot: `http://127.0.0.1:${port}`,
     state,
     /** A user sends a file as a document (or, with `photo: true`, as a compressed photo). */
-    send({ from, fileId, name, bytes, mime = 'image/jpeg', caption, photo = false, size }) {
+    send({ from, fileId, name, bytes, mime = 'image/jpeg', caption, photo = false, size, chatType = 'private' }) {
       if (bytes) state.files.set(`documents/${fileId}`, bytes);
       const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
       const content = photo
         ? { photo: [{ file_id: fileId, file_unique_id: fileId, width: 100, height: 100, file_size: size ?? bytes?.length }] }
         : { document: { file_id: fileId, file_unique_id: fileId, file_name: name, mime_type: mime, file_size: size ?? bytes?.length } };
-      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, caption, ...content } });
+      const chat = chatType === 'private' ? { id: from, type: 'private' } : { id: -100 - from, type: chatType, title: 'a group' };
+      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat, from: user, caption, ...content } });
       wake();
     },
     /** The user taps an inline button carrying `data`. */
