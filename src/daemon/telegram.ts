@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Telegraf, Context } from 'telegraf';
@@ -24,6 +25,7 @@ export interface TelegramOptions {
   stats: (user: string) => string;
   /** Photos one user may have waiting at once. */
   maxQueuedPerUser: number;
+  webhook?: { url: string; host: string; port: number; path: string };
   log: Logger;
 }
 
@@ -157,10 +159,17 @@ export class TelegramBot {
       return this.receive(ctx, photo.file_id, photo.file_size, `photo-${photo.file_unique_id}.jpg`, true, ctx.message.caption);
     });
     bot.catch((error) => this.options.log.error('telegram handler failed', { error: (error as Error).message }));
-    // launch() resolves only when polling stops: not awaited.
-    void bot.launch().catch((error: unknown) => this.options.log.error('telegram polling stopped', { error: (error as Error).message }));
+    const webhook = this.options.webhook;
+    if (webhook) {
+      // Telegram signs every webhook request with this secret; a request without it is refused.
+      const secretToken = randomBytes(24).toString('hex');
+      await bot.launch({ webhook: { domain: webhook.url, path: webhook.path, host: webhook.host, port: webhook.port, secretToken } });
+    } else {
+      // launch() resolves only when polling stops: not awaited.
+      void bot.launch().catch((error: unknown) => this.options.log.error('telegram polling stopped', { error: (error as Error).message }));
+    }
     this.bot = bot;
-    this.options.log.info('telegram bot started', { allowedUsers: this.options.allowedUsers.length });
+    this.options.log.info('telegram bot started', { allowedUsers: this.options.allowedUsers.length, mode: webhook ? 'webhook' : 'long polling' });
   }
 
   stop(): void {

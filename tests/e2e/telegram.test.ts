@@ -66,6 +66,7 @@ describe('the Telegram bot in phototag serve', () => {
     const stats = await (await fetch(new URL('/stats', served.url))).json();
     expect(stats.perSource).toContainEqual({ source: 'telegram', done: 1, skipped: 0, failed: 0 });
     expect(stats.perTelegramUser).toEqual([{ user: String(OWNER), done: 1, failed: 0 }]);
+    expect(telegram.state.polls).toBeGreaterThan(0); // long polling by default
   });
 
   it('refuses a user who is not on the list, telling them their ID, and downloads nothing of theirs', async () => {

@@ -12,11 +12,19 @@ export async function startFakeTelegram(token) {
     nextMessage: 100,
     /** Methods to answer once with 429 Too Many Requests and this retry_after (seconds). */
     tooMany: new Map(),
+    /** getUpdates calls (long polls are not listed in `calls`). */
+    polls: 0,
   };
   const waiting = new Set();
   const wake = () => {
     for (const resolve of waiting) resolve();
     waiting.clear();
+    // Webhook mode: post new updates to the bot's own server (the test tells us where it listens).
+    if (state.webhook && state.webhookLocal) {
+      for (const update of state.updates.splice(0)) {
+        void fetch(state.webhookLocal, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': state.webhook.secret ?? '' }, body: JSON.stringify(update) });
+      }
+    }
   };
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -54,10 +62,14 @@ export async function startFakeTelegram(token) {
     switch (method) {
       case 'getMe':
         return ok(res, { id: 999, is_bot: true, first_name: 'phototag', username: 'phototag_test_bot' });
+      case 'setWebhook':
+        state.webhook = { url: body.url, secret: body.secret_token };
+        return ok(res, true);
       case 'deleteWebhook':
       case 'answerCallbackQuery':
         return ok(res, true);
       case 'getUpdates': {
+        state.polls++;
         const offset = Number(body.offset ?? 0);
         const pending = () => state.updates.filter((u) => u.update_id >= offset);
         if (pending().length === 0) {

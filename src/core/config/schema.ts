@@ -48,6 +48,16 @@ export const configSchema = z
         maxFileMb: z.number().positive().max(2000).default(20),
         /** Photos one user may have waiting at once; more get a friendly "wait" message. */
         maxQueuedPerUser: z.int().min(1).default(20),
+        /** Webhook instead of long polling: Telegram posts updates to `url` (https, via your proxy) → host:port/path here. */
+        webhook: z
+          .object({
+            url: z.url({ protocol: /^https$/u }),
+            host: z.string().min(1).default('127.0.0.1'),
+            port: z.int().min(1).max(65535).default(8443),
+            path: z.string().startsWith('/').default('/telegram'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20, maxQueuedPerUser: 20 }),
