@@ -68,7 +68,10 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     const running = session.run(intake, {
       signal: stopWorking.signal,
       events: {
-        onStage: (file, stage) => log.debug(stage, { photo: photoId(file), file }),
+        onStage: (file, stage) => {
+          log.debug(stage, { photo: photoId(file), file });
+          void bot?.stage(file, stage);
+        },
         onRetry: (file, reason, delayMs, attempt) => log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt }),
         onOutcome: (outcome) => {
           // "Unchanged since it was tagged": the echo of our own write, or a rescan finding nothing new.

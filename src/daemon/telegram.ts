@@ -25,6 +25,8 @@ export interface TelegramOptions {
   stats: (user: string) => string;
   /** Photos one user may have waiting at once. */
   maxQueuedPerUser: number;
+  /** Photos one user may send per minute. */
+  perUserPerMinute: number;
   webhook?: { url: string; host: string; port: number; path: string };
   log: Logger;
 }
@@ -45,6 +47,9 @@ const TEXT = {
     tooLarge: (name: string, mb: number, max: number) => `${name} is ${mb.toFixed(1)} MB; the Bot API lets bots download at most ${max} MB.`,
     compressed: 'Telegram compressed this photo and removed its metadata; send it as a file to keep it.',
     queued: (name: string) => `⏳ ${name}: queued`,
+    analyzing: (name: string) => `🔎 ${name}: analyzing`,
+    writing: (name: string) => `✍️ ${name}: writing`,
+    tooFast: (n: number) => `You sent ${n} photos in the last minute; please wait a little.`,
     done: (name: string) => `✅ ${name}: done`,
     failed: (name: string, reason: string) => `❌ ${name}: ${reason}`,
     regenerate: '🔄 Regenerate',
@@ -64,6 +69,9 @@ const TEXT = {
     tooLarge: (name: string, mb: number, max: number) => `${name}: ${mb.toFixed(1)} МБ; Bot API позволяет ботам скачивать не больше ${max} МБ.`,
     compressed: 'Telegram сжал это фото и удалил его метаданные; пришлите его файлом, чтобы их сохранить.',
     queued: (name: string) => `⏳ ${name}: в очереди`,
+    analyzing: (name: string) => `🔎 ${name}: анализ`,
+    writing: (name: string) => `✍️ ${name}: запись`,
+    tooFast: (n: number) => `Вы прислали ${n} фото за последнюю минуту; подождите немного.`,
     done: (name: string) => `✅ ${name}: готово`,
     failed: (name: string, reason: string) => `❌ ${name}: ${reason}`,
     regenerate: '🔄 Заново',
@@ -92,6 +100,8 @@ export class TelegramBot {
   private readonly languages = new Map<number, string[]>();
   /** Photos each user has waiting, counted before the download starts (a burst arrives all at once). */
   private readonly perUser = new Map<number, number>();
+  /** When each user's recent photos arrived, for the per-minute limit. */
+  private readonly sent = new Map<number, number[]>();
 
   constructor(private readonly options: TelegramOptions) {}
 
@@ -102,27 +112,27 @@ export class TelegramBot {
       if (!ctx.from || (ctx.chat?.type !== 'private' && !this.options.allowGroups)) return;
       if (!this.options.allowedUsers.includes(ctx.from.id)) {
         this.options.log.info('telegram: refused a user not on the list', { user: ctx.from.id });
-        await ctx.reply(TEXT[lang(ctx)].refuse(ctx.from.id));
+        await ctx.reply(TEXT[this.lang(ctx)].refuse(ctx.from.id));
         return;
       }
       await next();
     });
-    bot.start((ctx) => ctx.reply(TEXT[lang(ctx)].help));
-    bot.help((ctx) => ctx.reply(TEXT[lang(ctx)].help));
+    bot.start((ctx) => ctx.reply(TEXT[this.lang(ctx)].help));
+    bot.help((ctx) => ctx.reply(TEXT[this.lang(ctx)].help));
     bot.command('status', (ctx) => ctx.reply(this.options.status()));
     bot.command('stats', (ctx) => ctx.reply(this.options.stats(String(ctx.from.id))));
     bot.command('lang', (ctx) => {
       const wanted = ctx.message.text.split(/\s+/u)[1]?.split(/[+,]/u).filter((l) => l === 'en' || l === 'ru');
-      if (!wanted?.length) return ctx.reply(TEXT[lang(ctx)].langUsage);
+      if (!wanted?.length) return ctx.reply(TEXT[this.lang(ctx)].langUsage);
       this.languages.set(ctx.from.id, [...new Set(wanted)]);
-      return ctx.reply(TEXT[lang(ctx)].lang(wanted.join(' + ')));
+      return ctx.reply(TEXT[this.lang(ctx)].lang(wanted.join(' + ')));
     });
     bot.command('retry', async (ctx) => {
       const files = this.options.retry(String(ctx.from.id));
-      await ctx.reply(TEXT[lang(ctx)].retried(files.length));
+      await ctx.reply(TEXT[this.lang(ctx)].retried(files.length));
       for (const file of files) {
-        const status = await ctx.reply(TEXT[lang(ctx)].queued(path.basename(file)));
-        this.waiting.set(file, { chatId: ctx.chat.id, user: ctx.from.id, statusMessageId: status.message_id, name: path.basename(file).replace(/^\d+-/u, ''), lang: lang(ctx) });
+        const status = await ctx.reply(TEXT[this.lang(ctx)].queued(path.basename(file)));
+        this.waiting.set(file, { chatId: ctx.chat.id, user: ctx.from.id, statusMessageId: status.message_id, name: path.basename(file).replace(/^\d+-/u, ''), lang: this.lang(ctx) });
         this.perUser.set(ctx.from.id, (this.perUser.get(ctx.from.id) ?? 0) + 1);
       }
     });
@@ -130,9 +140,9 @@ export class TelegramBot {
       const [, action, id] = ctx.match;
       const photo = this.delivered.get(id!);
       await ctx.answerCbQuery();
-      if (!photo || !fs.existsSync(photo.file)) return ctx.reply(TEXT[lang(ctx)].gone);
+      if (!photo || !fs.existsSync(photo.file)) return ctx.reply(TEXT[this.lang(ctx)].gone);
       if (action === 'regen') return this.queue(ctx, photo.file, photo.name, { regenerate: true, again: true });
-      const prompt = await ctx.reply(TEXT[lang(ctx)].editPrompt(photo.name), { reply_markup: { force_reply: true } });
+      const prompt = await ctx.reply(TEXT[this.lang(ctx)].editPrompt(photo.name), { reply_markup: { force_reply: true } });
       this.editing.set(prompt.message_id, id!);
     });
     bot.on('text', async (ctx, next) => {
@@ -141,7 +151,7 @@ export class TelegramBot {
       if (!id) return next();
       const photo = this.delivered.get(id);
       const [title, description, keywords] = ctx.message.text.split('\n').map((l) => l.trim());
-      if (!photo || !title || !description || !keywords) return ctx.reply(TEXT[lang(ctx)].editBad);
+      if (!photo || !title || !description || !keywords) return ctx.reply(TEXT[this.lang(ctx)].editBad);
       this.editing.delete(replyTo!);
       const langs = this.languages.get(ctx.from.id);
       const primary = langs?.[0] ?? 'en';
@@ -155,7 +165,7 @@ export class TelegramBot {
     });
     bot.on('photo', async (ctx) => {
       const photo = ctx.message.photo.at(-1)!;
-      await ctx.reply(TEXT[lang(ctx)].compressed);
+      await ctx.reply(TEXT[this.lang(ctx)].compressed);
       return this.receive(ctx, photo.file_id, photo.file_size, `photo-${photo.file_unique_id}.jpg`, true, ctx.message.caption);
     });
     bot.catch((error) => this.options.log.error('telegram handler failed', { error: (error as Error).message }));
@@ -177,7 +187,7 @@ export class TelegramBot {
   }
 
   private async receive(ctx: Context, fileId: string, size: number | undefined, name: string, isPhoto: boolean, caption: string | undefined): Promise<void> {
-    const text = TEXT[lang(ctx)];
+    const text = TEXT[this.lang(ctx)];
     if (!isPhoto) {
       await ctx.reply(text.notPhoto(name));
       return;
@@ -197,6 +207,13 @@ export class TelegramBot {
       await ctx.reply(text.busy(queued));
       return;
     }
+    const now = Date.now();
+    const recent = (this.sent.get(user) ?? []).filter((t) => t > now - 60_000);
+    if (recent.length >= this.options.perUserPerMinute) {
+      await ctx.reply(text.tooFast(recent.length));
+      return;
+    }
+    this.sent.set(user, [...recent, now]);
     this.perUser.set(user, queued + 1);
     try {
       // getFileLink puts the bot token in the URL: it is never logged.
@@ -212,6 +229,19 @@ export class TelegramBot {
     await this.queue(ctx, target, name, { hint: caption }, false);
   }
 
+  private lang(ctx: Context): 'en' | 'ru' {
+    return lang(ctx, ctx.from ? this.languages.get(ctx.from.id) : undefined);
+  }
+
+  /** Progress in the photo's one status message: analyzing, writing (done or failed come with the outcome). */
+  async stage(file: string, stage: 'reading' | 'analyzing' | 'writing'): Promise<void> {
+    const waiting = this.waiting.get(file);
+    const telegram = this.bot?.telegram;
+    if (!waiting || !telegram || stage === 'reading') return;
+    const text = TEXT[waiting.lang][stage](waiting.name);
+    await withRetryAfter(() => telegram.editMessageText(waiting.chatId, waiting.statusMessageId, undefined, text)).catch(() => undefined);
+  }
+
   private release(user: number): void {
     this.perUser.set(user, Math.max(0, (this.perUser.get(user) ?? 1) - 1));
   }
@@ -220,8 +250,8 @@ export class TelegramBot {
   private async queue(ctx: Context, file: string, name: string, extras: JobExtras, count = true): Promise<void> {
     const user = ctx.from!.id;
     if (count) this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
-    const status = await ctx.reply(TEXT[lang(ctx)].queued(name));
-    this.waiting.set(file, { chatId: ctx.chat!.id, user, statusMessageId: status.message_id, name, lang: lang(ctx) });
+    const status = await ctx.reply(TEXT[this.lang(ctx)].queued(name));
+    this.waiting.set(file, { chatId: ctx.chat!.id, user, statusMessageId: status.message_id, name, lang: this.lang(ctx) });
     this.options.enqueue(file, { source: 'telegram', telegramUser: String(user), languages: this.languages.get(user), ...extras });
   }
 
@@ -273,6 +303,8 @@ async function withRetryAfter<T>(send: () => Promise<T>): Promise<T> {
   }
 }
 
-function lang(ctx: Context): 'en' | 'ru' {
+/** The bot's language: the user's /lang choice (its first language), else their Telegram language. */
+function lang(ctx: Context, preferred?: string[]): 'en' | 'ru' {
+  if (preferred?.[0] === 'ru' || preferred?.[0] === 'en') return preferred[0];
   return ctx.from?.language_code?.startsWith('ru') ? 'ru' : 'en';
 }

@@ -23,7 +23,7 @@ beforeAll(async () => {
   dir = tempDir('phototag-telegram-');
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
-    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency: 1, languages: ['en', 'ru'], telegram: { allowedUsers: [OWNER, BUSY], apiRoot: telegram.apiRoot, maxQueuedPerUser: 20 } }),
+    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency: 1, languages: ['en', 'ru'], telegram: { allowedUsers: [OWNER, BUSY], apiRoot: telegram.apiRoot, maxQueuedPerUser: 20, perUserPerMinute: 25 } }),
   );
   served = await startServe(['--config', path.join(dir, 'phototag.config.json')], { HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-tg', TELEGRAM_BOT_TOKEN: TOKEN });
 });
@@ -61,7 +61,7 @@ describe('the Telegram bot in phototag serve', () => {
     expect(texts[0]).toBe('⏳ IMG_0001.jpg: queued');
     expect(texts.at(-1)).toContain('Photo 776x909');
     expect(texts.at(-1)).toContain('landscape');
-    expect(calls('editMessageText', OWNER).map((c: { body: { text: string } }) => c.body.text)).toContain('✅ IMG_0001.jpg: done');
+    expect(calls('editMessageText', OWNER).map((c: { body: { text: string } }) => c.body.text)).toEqual(['🔎 IMG_0001.jpg: analyzing', '✍️ IMG_0001.jpg: writing', '✅ IMG_0001.jpg: done']);
     expect(fake.state.calls.at(-1)!.prompt).toContain('The photographer says: Lisbon, tram 28');
     const stats = await (await fetch(new URL('/stats', served.url))).json();
     expect(stats.perSource).toContainEqual({ source: 'telegram', done: 1, skipped: 0, failed: 0 });
@@ -121,9 +121,9 @@ describe('the Telegram bot in phototag serve', () => {
     expect(tags['IPTC:Keywords']).toEqual(['tram', 'Lisbon', 'yellow']);
   });
 
-  it('/lang ru tags that user\'s photos in Russian only; /stats answers with their numbers', async () => {
+  it('/lang ru tags that user\'s photos in Russian only and the bot answers in Russian; /stats answers with their numbers', async () => {
     telegram.text(OWNER, '/lang ru');
-    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text === 'Photos you send are tagged in: ru.'));
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text === 'Ваши фото подписываются на: ru.'));
     const sent = calls('sendDocument', OWNER).length;
     telegram.send({ from: OWNER, fileId: 'ru1', name: 'ru.jpg', bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/fujifilm-finepix2650.jpg')) });
     await until(() => calls('sendDocument', OWNER).length === sent + 1);
@@ -147,6 +147,11 @@ describe('the Telegram bot in phototag serve', () => {
     expect(calls('getFile').filter((c: { body: { file_id: string } }) => c.body.file_id.startsWith('burst'))).toHaveLength(20);
     await until(() => calls('sendDocument', BUSY).length === 21, 120_000); // 20 and the one refused with 429, sent again
     expect(calls('editMessageText', BUSY).filter((c: { body: { text: string } }) => c.body.text.includes(': done'))).toHaveLength(20);
+    // Within the same minute: 25 per minute, 20 already accepted.
+    for (let i = 50; i < 60; i++) telegram.send({ from: BUSY, fileId: `burst${i}`, name: `b${i}.jpg`, bytes: Buffer.concat([bytes, Buffer.from(`burst ${i}`)]) });
+    await until(() => texts().filter((t: string) => t.startsWith('You sent')).length === 5, 30_000);
+    expect(texts().filter((t: string) => t.startsWith('⏳'))).toHaveLength(25);
+    await until(() => calls('sendDocument', BUSY).length === 26, 60_000);
   });
 
   it('ignores group chats unless allowed', async () => {

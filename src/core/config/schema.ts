@@ -48,6 +48,8 @@ export const configSchema = z
         maxFileMb: z.number().positive().max(2000).default(20),
         /** Photos one user may have waiting at once; more get a friendly "wait" message. */
         maxQueuedPerUser: z.int().min(1).default(20),
+        /** Photos one user may send per minute; more get a friendly "wait" message. */
+        perUserPerMinute: z.int().min(1).default(60),
         /** Webhook instead of long polling: Telegram posts updates to `url` (https, via your proxy) → host:port/path here. */
         webhook: z
           .object({
@@ -60,7 +62,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20, maxQueuedPerUser: 20 }),
+      .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20, maxQueuedPerUser: 20, perUserPerMinute: 60 }),
     serve: z
       .object({
         watch: z.array(z.string().min(1)).default([]),
