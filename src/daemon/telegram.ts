@@ -100,6 +100,8 @@ export class TelegramBot {
   private readonly languages = new Map<number, string[]>();
   /** Photos each user has waiting, counted before the download starts (a burst arrives all at once). */
   private readonly perUser = new Map<number, number>();
+  /** Edits of one photo's status message, in order (stage events are not awaited by the daemon). */
+  private readonly edits = new Map<string, Promise<void>>();
   /** When each user's recent photos arrived, for the per-minute limit. */
   private readonly sent = new Map<number, number[]>();
 
@@ -239,7 +241,16 @@ export class TelegramBot {
     const telegram = this.bot?.telegram;
     if (!waiting || !telegram || stage === 'reading') return;
     const text = TEXT[waiting.lang][stage](waiting.name);
-    await withRetryAfter(() => telegram.editMessageText(waiting.chatId, waiting.statusMessageId, undefined, text)).catch(() => undefined);
+    await this.inOrder(file, () => withRetryAfter(() => telegram.editMessageText(waiting.chatId, waiting.statusMessageId, undefined, text)));
+  }
+
+  private inOrder(file: string, edit: () => Promise<unknown>): Promise<void> {
+    const next = (this.edits.get(file) ?? Promise.resolve()).then(edit).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.edits.set(file, next);
+    return next;
   }
 
   private release(user: number): void {
@@ -262,6 +273,8 @@ export class TelegramBot {
     if (!waiting || !telegram) return;
     this.waiting.delete(outcome.file);
     this.release(waiting.user);
+    await this.edits.get(outcome.file); // the stage edits first
+    this.edits.delete(outcome.file);
     const text = TEXT[waiting.lang];
     try {
       if (outcome.status === 'failed') {
