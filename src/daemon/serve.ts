@@ -140,13 +140,12 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
         propose: async (file, result) => {
           proposals.set(file, { hash: await hashFile(file), result });
         },
-        retry: (user) => {
-          const files = session.store.failures({ telegramUser: user }).map((row) => row.path);
-          if (files.length === 0 || !(session.queue instanceof StoreQueue)) return [];
+        failed: (user) => session.store.failures({ telegramUser: user }).map((row) => row.path),
+        retry: (user, files) => {
+          if (!(session.queue instanceof StoreQueue)) return;
           for (const file of files) jobs.set(file, { source: 'telegram', telegramUser: user });
           session.queue.requeue({ paths: files });
           intake.push(files[0]!); // wakes the workers; the photo itself is already queued
-          return files;
         },
         status: () => {
           const depth = session.store.queueDepth();

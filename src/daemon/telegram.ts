@@ -19,8 +19,10 @@ export interface TelegramOptions {
   enqueue: (file: string, extras: JobExtras) => void;
   /** Reviewed text for a photo (Edit): written instead of asking the model. */
   propose: (file: string, result: ModelResult) => Promise<void>;
-  /** The user's failed photos, queued again; returns their paths. */
-  retry: (user: string) => string[];
+  /** The user's failed photos. */
+  failed: (user: string) => string[];
+  /** Queue these photos (failed ones, for /retry) again. */
+  retry: (user: string, files: string[]) => void;
   status: () => string;
   stats: (user: string) => string;
   /** Photos one user may have waiting at once. */
@@ -130,13 +132,17 @@ export class TelegramBot {
       return ctx.reply(TEXT[this.lang(ctx)].lang(wanted.join(' + ')));
     });
     bot.command('retry', async (ctx) => {
-      const files = this.options.retry(String(ctx.from.id));
+      const user = String(ctx.from.id);
+      const files = this.options.failed(user);
       await ctx.reply(TEXT[this.lang(ctx)].retried(files.length));
+      // Status messages first, so an answer that comes quickly finds its message.
       for (const file of files) {
-        const status = await ctx.reply(TEXT[this.lang(ctx)].queued(path.basename(file)));
-        this.waiting.set(file, { chatId: ctx.chat.id, user: ctx.from.id, statusMessageId: status.message_id, name: path.basename(file).replace(/^\d+-/u, ''), lang: this.lang(ctx) });
+        const name = path.basename(file).replace(/^\d+-/u, '');
+        const status = await ctx.reply(TEXT[this.lang(ctx)].queued(name));
+        this.waiting.set(file, { chatId: ctx.chat.id, user: ctx.from.id, statusMessageId: status.message_id, name, lang: this.lang(ctx) });
         this.perUser.set(ctx.from.id, (this.perUser.get(ctx.from.id) ?? 0) + 1);
       }
+      if (files.length) this.options.retry(user, files);
     });
     bot.action(/^(regen|edit):(\w+)$/u, async (ctx) => {
       const [, action, id] = ctx.match;

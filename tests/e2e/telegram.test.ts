@@ -166,6 +166,16 @@ describe('the Telegram bot in phototag serve', () => {
     expect(toThem).toEqual([]);
   });
 
+  it('/retry tries the user\'s failed photos again, with a status message each', async () => {
+    telegram.send({ from: OWNER, fileId: 'broken', name: 'broken.jpg', bytes: fs.readFileSync(path.join(CORPUS, 'broken/truncated-jpeg-100x100.jpg')) });
+    const failedEdits = () => calls('editMessageText', OWNER).filter((c: { body: { text: string } }) => c.body.text.startsWith('❌ broken.jpg'));
+    await until(() => failedEdits().length === 1);
+    expect(failedEdits()[0]!.body.text).toContain('premature end of JPEG image');
+    telegram.text(OWNER, '/retry');
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text === 'Trying 1 failed photo again.' || c.body.text === 'Пробую ещё раз: 1.'));
+    await until(() => failedEdits().length === 2);
+  });
+
   it('tags a compressed photo with a note, and answers /status', async () => {
     const sent = calls('sendDocument', OWNER).length;
     telegram.send({ from: OWNER, fileId: 'compressed', photo: true, bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/olympus-pen-e-p3.jpg')) });
