@@ -1,4 +1,4 @@
-import type { StatsRows, Store } from './store.js';
+import type { Store } from './store.js';
 
 export interface StatsRange {
   /** Epoch ms; default: `days` ago at local midnight. */

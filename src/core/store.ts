@@ -132,20 +132,6 @@ export const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-interface PhotoRow {
-  path: string;
-  size: number | null;
-  mtime_ms: number | null;
-  hash: string | null;
-  status: PhotoStatus;
-  title: string | null;
-  description: string | null;
-  keywords: string | null;
-  model: string | null;
-  error: string | null;
-  error_kind: string | null;
-}
-
 /** The one adapter for SQLite: WAL, busy timeout, migrations by user_version, writes in IMMEDIATE transactions. */
 export class Store {
   private readonly db: Database.Database;
@@ -186,12 +172,6 @@ export class Store {
       }
     });
     if (current < MIGRATIONS.length) apply.immediate();
-  }
-
-  /** The photo is recorded as finished with exactly this size and mtime: skip it without reading it. */
-  isUnchangedSinceDone(file: string, size: number, mtimeMs: number): boolean {
-    const row = this.statement(`SELECT 1 FROM photos WHERE path = ? AND size = ? AND mtime_ms = ? AND status IN ('done', 'skipped')`).get(file, size, Math.trunc(mtimeMs));
-    return row !== undefined;
   }
 
   // ── the job queue: a photo row with status 'queued' is a job; its run_id says which run will work it ──
@@ -424,12 +404,6 @@ export class Store {
         telegramUser: record.telegramUser ?? null,
         now: Date.now(),
       });
-  }
-
-  photo(file: string): PhotoRow | undefined {
-    return this.db
-      .prepare(`SELECT path, size, mtime_ms, hash, status, title, description, keywords, model, error, error_kind FROM photos WHERE path = ?`)
-      .get(file) as PhotoRow | undefined;
   }
 
   cachedAnalysis(key: AnalysisKey): Analysis | undefined {

@@ -13,20 +13,11 @@ describe('documentation', () => {
     for (const key of Object.keys(configSchema.shape)) expect(readme).toContain(`| \`${key}\` |`);
   });
 
-  it('the README and the example document every serve key', () => {
-    const serveKeys = Object.keys((configSchema.shape.serve.unwrap() as { shape: Record<string, unknown> }).shape);
-    const text = fs.readFileSync(example, 'utf8');
-    for (const key of serveKeys) {
-      expect(readme).toContain(`serve.${key}`);
-      expect(text).toMatch(new RegExp(`^ +#? ?${key}:`, 'm'));
-    }
-  });
-
-  it('the README and the example document every telegram key', () => {
-    const keys = Object.keys((configSchema.shape.telegram.unwrap() as { shape: Record<string, unknown> }).shape);
+  it.each(['serve', 'telegram'] as const)('the README and the example document every %s key', (group) => {
+    const keys = Object.keys((configSchema.shape[group].unwrap() as { shape: Record<string, unknown> }).shape);
     const text = fs.readFileSync(example, 'utf8');
     for (const key of keys) {
-      expect(readme).toContain(`telegram.${key}`);
+      expect(readme).toContain(`${group}.${key}`);
       expect(text).toMatch(new RegExp(`^ +#? ?${key}:`, 'm'));
     }
   });

@@ -62,7 +62,7 @@ export const configSchema = z
           .optional(),
       })
       .strict()
-      .default({ allowedUsers: [], allowGroups: false, apiRoot: 'https://api.telegram.org', maxFileMb: 20, maxQueuedPerUser: 20, perUserPerMinute: 60 }),
+      .prefault({}), // an absent group gets every inner default
     serve: z
       .object({
         watch: z.array(z.string().min(1)).default([]),
@@ -81,7 +81,7 @@ export const configSchema = z
         shutdownSeconds: z.number().positive().max(3600).default(30),
       })
       .strict()
-      .default({ watch: [], host: '127.0.0.1', port: 8787, scanOnStart: true, polling: false, pollIntervalSeconds: 5, stableSeconds: 3, rescanMinutes: 360, shutdownSeconds: 30 }),
+      .prefault({}),
   })
   .strict();
 
