@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CORPUS = path.resolve(ROOT, '../shared/corpus');
+const CORPUS = path.resolve(ROOT, 'tests/fixtures/corpus');
 const LATENCY_MS = 300;
 const COPIES = 8;
 const RATE_PHOTOS = 16;

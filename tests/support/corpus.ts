@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { ExifTool } from 'exiftool-vendored';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CORPUS = path.resolve(ROOT, '../shared/corpus');
+// A copy of shared/corpus (files, MANIFEST.tsv, LICENSES) lives in the repo so a fresh clone tests alone.
+export const CORPUS = path.resolve(ROOT, 'tests/fixtures/corpus');
 
 /** A fresh temp folder, removed by the caller's afterEach/afterAll through `cleanup`. */
 export function tempDir(prefix = 'phototag-test-'): string {
