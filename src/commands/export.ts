@@ -10,7 +10,7 @@ export async function runExport(files: string[], flags: { config?: string; dataD
   const store = openStore(config);
   let rows;
   try {
-    rows = store.exportRows({ since: flags.since ? parseSince(flags.since) : undefined, paths: files.length ? files.map((f) => path.resolve(f)) : undefined });
+    rows = store.reports.exportRows({ since: flags.since ? parseSince(flags.since) : undefined, paths: files.length ? files.map((f) => path.resolve(f)) : undefined });
   } finally {
     store.close();
   }

@@ -31,7 +31,7 @@ async function listFailures(filter: RetryFilter, flags: RetryFlags & { config?: 
   const { config } = await loadConfig({ configFile: flags.config, flags: flagsToConfig(flags) });
   const store = openStore(config);
   try {
-    const rows = store.failures(filter);
+    const rows = store.reports.failures(filter);
     if (flags.json) {
       for (const row of rows) process.stdout.write(`${JSON.stringify({ file: row.path, errorKind: row.kind, error: row.error, attempts: row.attempts, failedAt: new Date(row.updatedAt).toISOString() })}\n`);
       return;

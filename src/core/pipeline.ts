@@ -160,7 +160,7 @@ async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts:
   const context = await contextLines(file, meta.tags, existing.keywords, { hint: extras?.hint ?? options.hint, geocode: options.geocode });
   // The answer depends on the context too: a different hint is a different question.
   const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: [...options.languages, `#${contextDigest(context)}`] };
-  const cached = extras?.regenerate ? undefined : parts.store.cachedAnalysis(cacheKey);
+  const cached = extras?.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
@@ -169,7 +169,7 @@ async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts:
     const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
     parts.onStage?.(file, 'analyzing');
     analysis = await parts.analyze(image.jpeg, context, options.languages, signal);
-    parts.store.saveAnalysis(cacheKey, analysis);
+    parts.store.cache.saveAnalysis(cacheKey, analysis);
   }
   // A reviewed proposal is written exactly as the person left it; a model's answer meets the profile first.
   const result = proposal ? proposal.result : applyProfile(analysis.result, {

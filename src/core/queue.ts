@@ -24,20 +24,20 @@ export class StoreQueue implements JobQueue {
     private readonly store: Store,
     private readonly options: { source: Source; force: boolean; retryFailed: boolean },
   ) {
-    this.deadRunIds = store.deadRuns(isAlive);
-    this.recovered = store.recoverOrphans(this.deadRunIds);
-    this.runId = store.startRun(currentProcess(), options.source);
+    this.deadRunIds = store.jobs.deadRuns(isAlive);
+    this.recovered = store.jobs.recoverOrphans(this.deadRunIds);
+    this.runId = store.jobs.startRun(currentProcess(), options.source);
   }
 
   add(items: readonly QueueItem[]): EnqueueResult[] {
-    return this.store.enqueue(this.runId, items, { ...this.options, isLiveRun: (id) => this.isLiveRun(id) });
+    return this.store.jobs.enqueue(this.runId, items, { ...this.options, isLiveRun: (id) => this.isLiveRun(id) });
   }
 
   /** A photo queued or running under a live run stays with it; a run, once seen alive, is asked again later. */
   private isLiveRun(runId: number): boolean {
     let alive = this.liveness.get(runId);
     if (alive === undefined) {
-      const run = this.store.run(runId);
+      const run = this.store.jobs.run(runId);
       alive = run !== undefined && !run.ended && isAlive(run.owner);
       if (!alive) this.liveness.set(runId, false);
     }
@@ -46,27 +46,27 @@ export class StoreQueue implements JobQueue {
 
   /** `phototag retry`: failed photos, and photos left queued by runs that are gone, join this run. */
   requeue(filter: RetryFilter): number {
-    return this.store.requeue(this.runId, filter, this.deadRunIds);
+    return this.store.jobs.requeue(this.runId, filter, this.deadRunIds);
   }
 
   claim(): ClaimedJob | undefined {
-    return this.store.claim(this.runId);
+    return this.store.jobs.claim(this.runId);
   }
 
   finish(record: PhotoRecord | undefined): void {
-    if (record) this.store.recordOutcome(record);
+    if (record) this.store.jobs.recordOutcome(record);
   }
 
   defer(file: string, delayMs: number, error: string, kind: string, countsAsAttempt: boolean): void {
-    this.store.defer(file, delayMs, error, kind, countsAsAttempt);
+    this.store.jobs.defer(file, delayMs, error, kind, countsAsAttempt);
   }
 
   pending() {
-    return this.store.pending(this.runId);
+    return this.store.jobs.pending(this.runId);
   }
 
   close(): void {
-    this.store.endRun(this.runId);
+    this.store.jobs.endRun(this.runId);
   }
 }
 

@@ -63,7 +63,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       },
       {
         onCall: (call) => {
-          store.recordModelCall(call);
+          store.cache.recordModelCall(call);
           run.onCall?.(call);
         },
         onPause: run.onPause,

@@ -26,7 +26,7 @@ export function computeStats(store: Store, range: StatsRange = {}, now = Date.no
   const since = range.since ?? startOfLocalDay(until - 1) - ((range.days ?? 30) - 1) * DAY_MS;
   // Local days by the offset in force at the end of the range (an hour off across a DST change, at most).
   const offset = -new Date(until - 1).getTimezoneOffset() * 60_000;
-  const rows = store.statsRows(since, until, offset);
+  const rows = store.reports.statsRows(since, until, offset);
   const totals = { done: 0, skipped: 0, failed: 0, queued: rows.queue.queued, running: rows.queue.running, cacheHits: 0, callsSaved: 0, tokens: 0, cost: 0 };
   const days = new Map<number, Stats['perDay'][number]>();
   const sources = new Map<string, Stats['perSource'][number]>();

@@ -61,7 +61,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     });
     stack.push({ name: 'store and ExifTool', stop: () => session.close() });
     log.info('exiftool ready', { version: await session.tool.version() });
-    metrics = await Metrics.create(() => session.store.queueDepth());
+    metrics = await Metrics.create(() => session.store.reports.queueDepth());
 
     const intake = new Channel<string>();
     const stopWorking = new AbortController();
@@ -121,7 +121,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       },
       stats: () => computeStats(session.store),
       metrics: () => metrics!.text(),
-      recent: () => session.store.recent(20),
+      recent: () => session.store.reports.recent(20),
       retry: (filter) => (session.queue instanceof StoreQueue ? session.queue.requeue(filter) : 0),
     }, log);
     const address = await endpoint.start();
@@ -140,7 +140,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
         propose: async (file, result) => {
           proposals.set(file, { hash: await hashFile(file), result });
         },
-        failed: (user) => session.store.failures({ telegramUser: user }).map((row) => row.path),
+        failed: (user) => session.store.reports.failures({ telegramUser: user }).map((row) => row.path),
         retry: (user, files) => {
           if (!(session.queue instanceof StoreQueue)) return;
           for (const file of files) jobs.set(file, { source: 'telegram', telegramUser: user });
@@ -148,7 +148,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           intake.push(files[0]!); // wakes the workers; the photo itself is already queued
         },
         status: () => {
-          const depth = session.store.queueDepth();
+          const depth = session.store.reports.queueDepth();
           return `queue: ${depth.queued} waiting, ${depth.running} in progress`;
         },
         stats: (user) => {
@@ -231,7 +231,7 @@ function moveFinished(session: Session, outcome: PhotoOutcome, roots: string[], 
       if (sidecar.exists) fs.renameSync(sidecar.path, path.join(path.dirname(destination), path.basename(sidecar.path)));
     }
     fs.renameSync(outcome.file, destination);
-    session.store.movePath(outcome.file, destination);
+    session.store.jobs.movePath(outcome.file, destination);
   } catch (error) {
     log.error('could not move the photo', { photo: photoId(outcome.file), file: outcome.file, to: destination, error: errorMessage(error) });
   }

@@ -79,7 +79,7 @@ describe('archives', () => {
   async function archive(name: string): Promise<{ data: string; file: string }> {
     const data = path.join(dir, name);
     const store = Store.inDataDir(data);
-    store.recordOutcome({ path: '/photos/a.jpg', size: 1, mtimeMs: 1, status: 'done', source: 'cli', title: 'A', keywords: ['x'] });
+    store.jobs.recordOutcome({ path: '/photos/a.jpg', size: 1, mtimeMs: 1, status: 'done', source: 'cli', title: 'A', keywords: ['x'] });
     store.close();
     const { file } = await createBackup({ dataDir: data, dir: path.join(data, 'archives'), config: { apiKey: SECRET, telegram: { token: '123456:ABC-bot-token', allowedUsers: [1] }, model: 'auto' }, version: 'test' });
     return { data, file };

@@ -25,9 +25,9 @@ function seed(dataDir: string): void {
     ['/p/8.jpg', 'failed', 'telegram', NOW - 1000, { error: 'cannot decode image: bad', error_kind: 'corrupt', telegram_user: '42' }],
     ['/p/old.jpg', 'done', 'cli', NOW - 60 * DAY, {}],
   ];
-  for (const [file, status, source] of rows) store.recordOutcome({ path: file, status, source: source as 'cli', size: 1, mtimeMs: 1 });
-  for (const ms of [1000, 2000, 3000, 4000, 10_000]) store.recordModelCall({ provider: 'openrouter', model: 'm/a', ok: ms !== 10_000, ms, tokensIn: 800, tokensOut: 100, cost: 0.001 });
-  store.recordModelCall({ provider: 'openrouter', model: 'm/b', ok: true, ms: 1500, tokensIn: 900, tokensOut: 90, cost: 0.002 });
+  for (const [file, status, source] of rows) store.jobs.recordOutcome({ path: file, status, source: source as 'cli', size: 1, mtimeMs: 1 });
+  for (const ms of [1000, 2000, 3000, 4000, 10_000]) store.cache.recordModelCall({ provider: 'openrouter', model: 'm/a', ok: ms !== 10_000, ms, tokensIn: 800, tokensOut: 100, cost: 0.001 });
+  store.cache.recordModelCall({ provider: 'openrouter', model: 'm/b', ok: true, ms: 1500, tokensIn: 900, tokensOut: 90, cost: 0.002 });
   store.close();
   const db = new Database(path.join(dataDir, 'phototag.db'));
   const update = db.prepare(`UPDATE photos SET updated_at = @at, tokens_in = @tokens_in, tokens_out = @tokens_out, cost = @cost, cache_hit = @cache_hit, model = @model, error = @error, error_kind = @error_kind, telegram_user = @telegram_user WHERE path = @path`);

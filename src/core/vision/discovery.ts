@@ -58,7 +58,7 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
     return { candidates: models, catalogue: models };
   }
   const catalogue = await catalogueFor(provider, store);
-  const vision = freeVisionCandidates(catalogue, store?.provenModels() ?? []);
+  const vision = freeVisionCandidates(catalogue, store?.cache.provenModels() ?? []);
   const candidates = provider.preset.name === 'openrouter' ? vision : catalogue.filter((m) => m.vision).concat(vision.length ? [] : catalogue.slice(0, 1));
   if (candidates.length === 0) {
     throw new FatalError(`${provider.baseUrl}/models lists no free vision model; name one with --model (see \`phototag models\`).`);
@@ -68,11 +68,11 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
 
 /** The provider's `/models`, cached for 24 hours in the database. */
 export async function catalogueFor(provider: ResolvedProvider, store?: Store, refresh = false): Promise<CatalogueModel[]> {
-  const cached = refresh ? undefined : store?.catalogue(provider.baseUrl, CATALOGUE_MAX_AGE_MS);
+  const cached = refresh ? undefined : store?.cache.catalogue(provider.baseUrl, CATALOGUE_MAX_AGE_MS);
   if (cached) return parseCatalogue(cached);
   const response = await fetchJson(`${provider.baseUrl}/models`, provider.apiKey, 15_000);
   const data = Array.isArray((response as { data?: unknown }).data) ? ((response as { data: unknown[] }).data) : [];
-  store?.saveCatalogue(provider.baseUrl, data);
+  store?.cache.saveCatalogue(provider.baseUrl, data);
   return parseCatalogue(data);
 }
 

@@ -1,0 +1,226 @@
+import type Database from 'better-sqlite3';
+import type { ProcessIdentity } from '../process-identity.js';
+import type { PhotoRecord, PhotoStatus, Source } from '../types.js';
+
+export interface QueueItem {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** Queue it even if it is recorded as done with this size and time (Regenerate, Edit). */
+  again?: boolean;
+}
+
+/**
+ * 'failed-before': a scan found a photo unchanged since it failed; `phototag retry` (or `tag`) tries it again.
+ * 'pending': already queued or running in this run. 'busy': queued or running in another live run.
+ */
+export type EnqueueResult = 'queued' | 'unchanged' | 'busy' | 'failed-before' | 'pending';
+
+export interface ClaimedJob {
+  path: string;
+  attempts: number;
+  source: Source;
+}
+
+export interface RetryFilter {
+  /** Epoch milliseconds. */
+  since?: number;
+  kind?: string;
+  paths?: string[];
+  telegramUser?: string;
+}
+
+interface RunRow {
+  id: number;
+  host: string;
+  pid: number;
+  start_time: string;
+  ended_at: number | null;
+}
+
+/**
+ * The failed photos a retry filter selects, as one fixed SQL condition: absent filters are NULL parameters,
+ * a list of paths is a JSON array (so the statement is prepared once, whatever the list).
+ */
+export const FAILED_WHERE = `status = 'failed'
+  AND (@since IS NULL OR updated_at >= @since)
+  AND (@kind IS NULL OR error_kind = @kind)
+  AND (@paths IS NULL OR path IN (SELECT value FROM json_each(@paths)))
+  AND (@telegramUser IS NULL OR telegram_user = @telegramUser)`;
+
+export function failedParams(filter: RetryFilter): { since: number | null; kind: string | null; paths: string | null; telegramUser: string | null } {
+  return {
+    since: filter.since ?? null,
+    kind: filter.kind || null,
+    paths: filter.paths?.length ? JSON.stringify(filter.paths) : null,
+    telegramUser: filter.telegramUser || null,
+  };
+}
+
+/**
+ * The job queue and who works it: a photo row with status 'queued' is a job; its run_id says which run will
+ * work it. Writes run in IMMEDIATE transactions; every statement is prepared once.
+ */
+export class JobStore {
+  private readonly sql: ReturnType<typeof statements>;
+
+  constructor(private readonly db: Database.Database) {
+    this.sql = statements(db);
+  }
+
+  startRun(owner: ProcessIdentity, source: Source): number {
+    return Number(this.sql.startRun.run(owner.host, owner.pid, owner.startTime, source, Date.now()).lastInsertRowid);
+  }
+
+  endRun(runId: number): void {
+    this.sql.endRun.run(Date.now(), runId);
+  }
+
+  /** Runs that ended or whose process is gone: their jobs are free to take. */
+  deadRuns(isAlive: (owner: ProcessIdentity) => boolean): number[] {
+    return (this.sql.owners.all() as RunRow[])
+      .filter((run) => run.ended_at !== null || !isAlive({ host: run.host, pid: run.pid, startTime: run.start_time }))
+      .map((run) => run.id);
+  }
+
+  run(runId: number): { owner: ProcessIdentity; ended: boolean } | undefined {
+    const row = this.sql.run.get(runId) as Omit<RunRow, 'id'> | undefined;
+    return row && { owner: { host: row.host, pid: row.pid, startTime: row.start_time }, ended: row.ended_at !== null };
+  }
+
+  /** Jobs left running by a process that is gone go back to the queue (the crash is not counted as an attempt). */
+  recoverOrphans(deadRunIds: readonly number[]): number {
+    let recovered = 0;
+    this.db.transaction(() => {
+      for (const id of deadRunIds) recovered += this.sql.requeueRunning.run(Date.now(), id).changes;
+    }).immediate();
+    return recovered;
+  }
+
+  /**
+   * Put photos on this run's queue, in one IMMEDIATE transaction. A photo done with the same size and mtime
+   * is 'unchanged' (unless `force`); one queued or running under a live run stays with it ('busy'); one that
+   * failed is tried again only when `retryFailed` (tag, retry), not by every rescan.
+   */
+  enqueue(runId: number, items: readonly QueueItem[], options: { force: boolean; retryFailed: boolean; source: Source; isLiveRun: (runId: number) => boolean }): EnqueueResult[] {
+    return this.db.transaction(() =>
+      items.map((item): EnqueueResult => {
+        const row = this.sql.find.get(item.path) as { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
+        const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
+        if (same && !options.force && !item.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
+        if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
+        const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
+        // Already this run's job (a watcher's second event for it): never a second worker on one photo.
+        if (waiting && row.run_id === runId) return 'pending';
+        if (waiting && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
+        this.sql.insert.run({ path: item.path, size: item.size, mtimeMs: Math.trunc(item.mtimeMs), source: options.source, runId, now: Date.now() });
+        return 'queued';
+      }),
+    ).immediate();
+  }
+
+  /** Claim the next due job of this run with one statement: two processes never get the same photo. */
+  claim(runId: number): ClaimedJob | undefined {
+    return this.sql.claim.get({ runId, now: Date.now() }) as ClaimedJob | undefined;
+  }
+
+  /** Back to the queue after a transient failure, due again in `delayMs`. */
+  defer(file: string, delayMs: number, error: string, kind: string, countAttempt = true): void {
+    this.sql.defer.run(Date.now() + delayMs, error, kind, countAttempt ? 0 : 1, Date.now(), file);
+  }
+
+  /** How many jobs this run still has, and when the earliest deferred one is due. */
+  pending(runId: number): { queued: number; running: number; nextDueAt?: number } {
+    const row = this.sql.pending.get(runId) as { queued: number | null; running: number | null; next: number | null };
+    return { queued: row.queued ?? 0, running: row.running ?? 0, nextDueAt: row.next ?? undefined };
+  }
+
+  /**
+   * `phototag retry`: failed photos matching the filter, and photos left queued by runs that are gone,
+   * move to this run's queue with fresh attempts.
+   */
+  requeue(runId: number, filter: RetryFilter, deadRunIds: readonly number[]): number {
+    const orphansOf = filter.paths?.length || filter.kind || deadRunIds.length === 0 ? null : JSON.stringify(deadRunIds);
+    return this.sql.requeue.run({ runId, now: Date.now(), orphansOf, ...failedParams(filter) }).changes;
+  }
+
+  /** A photo moved (the daemon's processed and failed folders): its record follows it. */
+  movePath(from: string, to: string): void {
+    this.sql.movePath.run(to, from);
+  }
+
+  /** Store the outcome of one photo in one statement, so a crash leaves either the old or the new row. */
+  recordOutcome(record: PhotoRecord): void {
+    this.sql.recordOutcome.run({
+      path: record.path,
+      size: record.size ?? null,
+      mtimeMs: record.mtimeMs === undefined ? null : Math.trunc(record.mtimeMs),
+      hash: record.hash ?? null,
+      status: record.status,
+      source: record.source,
+      title: record.title ?? null,
+      description: record.description ?? null,
+      keywords: record.keywords ? JSON.stringify(record.keywords) : null,
+      result: record.result ? JSON.stringify(record.result) : null,
+      fieldsWritten: record.fieldsWritten ? JSON.stringify(record.fieldsWritten) : null,
+      warnings: record.warnings?.length ? JSON.stringify(record.warnings) : null,
+      provider: record.provider ?? null,
+      model: record.model ?? null,
+      tokensIn: record.tokensIn ?? 0,
+      tokensOut: record.tokensOut ?? 0,
+      cost: record.cost ?? 0,
+      durationMs: record.durationMs ?? null,
+      cacheHit: record.cacheHit ? 1 : 0,
+      error: record.error ?? null,
+      errorKind: record.errorKind ?? null,
+      telegramUser: record.telegramUser ?? null,
+      now: Date.now(),
+    });
+  }
+}
+
+function statements(db: Database.Database) {
+  return {
+    startRun: db.prepare(`INSERT INTO runs (host, pid, start_time, source, started_at) VALUES (?, ?, ?, ?, ?)`),
+    endRun: db.prepare(`UPDATE runs SET ended_at = ? WHERE id = ?`),
+    owners: db.prepare(
+      `SELECT id, host, pid, start_time, ended_at FROM runs WHERE id IN (SELECT DISTINCT run_id FROM photos WHERE status IN ('queued', 'running') AND run_id IS NOT NULL)`,
+    ),
+    run: db.prepare(`SELECT host, pid, start_time, ended_at FROM runs WHERE id = ?`),
+    requeueRunning: db.prepare(`UPDATE photos SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE run_id = ? AND status = 'running'`),
+    find: db.prepare(`SELECT status, size, mtime_ms, run_id FROM photos WHERE path = ?`),
+    insert: db.prepare(
+      `INSERT INTO photos (path, size, mtime_ms, status, source, run_id, attempts, next_attempt_at, created_at, updated_at)
+       VALUES (@path, @size, @mtimeMs, 'queued', @source, @runId, 0, 0, @now, @now)
+       ON CONFLICT (path) DO UPDATE SET status = 'queued', source = excluded.source, run_id = excluded.run_id, attempts = 0,
+         next_attempt_at = 0, error = NULL, error_kind = NULL, updated_at = excluded.updated_at`,
+    ),
+    claim: db.prepare(
+      `UPDATE photos SET status = 'running', attempts = attempts + 1, updated_at = @now
+       WHERE id = (SELECT id FROM photos WHERE run_id = @runId AND status = 'queued' AND next_attempt_at <= @now ORDER BY id LIMIT 1)
+       RETURNING path, attempts, source`,
+    ),
+    defer: db.prepare(`UPDATE photos SET status = 'queued', next_attempt_at = ?, error = ?, error_kind = ?, attempts = attempts - ?, updated_at = ? WHERE path = ?`),
+    pending: db.prepare(
+      `SELECT SUM(status = 'queued') AS queued, SUM(status = 'running') AS running, MIN(CASE WHEN status = 'queued' THEN next_attempt_at END) AS next
+       FROM photos WHERE run_id = ? AND status IN ('queued', 'running')`,
+    ),
+    requeue: db.prepare(
+      `UPDATE photos SET status = 'queued', run_id = @runId, attempts = 0, next_attempt_at = 0, updated_at = @now
+       WHERE (${FAILED_WHERE}) OR (@orphansOf IS NOT NULL AND status = 'queued' AND run_id IN (SELECT value FROM json_each(@orphansOf)))`,
+    ),
+    movePath: db.prepare(`UPDATE photos SET path = ? WHERE path = ?`),
+    recordOutcome: db.prepare(
+      `INSERT INTO photos (path, size, mtime_ms, hash, status, source, title, description, keywords, result, fields_written, warnings,
+                           provider, model, tokens_in, tokens_out, cost, duration_ms, cache_hit, error, error_kind, telegram_user, created_at, updated_at)
+       VALUES (@path, @size, @mtimeMs, @hash, @status, @source, @title, @description, @keywords, @result, @fieldsWritten, @warnings,
+               @provider, @model, @tokensIn, @tokensOut, @cost, @durationMs, @cacheHit, @error, @errorKind, @telegramUser, @now, @now)
+       ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, hash = excluded.hash, status = excluded.status,
+         source = excluded.source, title = excluded.title, description = excluded.description, keywords = excluded.keywords,
+         result = excluded.result, fields_written = excluded.fields_written, warnings = excluded.warnings, provider = excluded.provider,
+         model = excluded.model, tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, cost = excluded.cost,
+         duration_ms = excluded.duration_ms, cache_hit = excluded.cache_hit, error = excluded.error, error_kind = excluded.error_kind,
+         telegram_user = COALESCE(excluded.telegram_user, telegram_user), updated_at = excluded.updated_at`,
+    ),
+  };
+}

@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+/** Schema changes, applied in order; `PRAGMA user_version` says how many have run. Never edit a shipped one. */
+export const MIGRATIONS: string[] = [
+  `CREATE TABLE photos (
+     id INTEGER PRIMARY KEY,
+     path TEXT NOT NULL UNIQUE,
+     size INTEGER,
+     mtime_ms INTEGER,
+     hash TEXT,
+     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'skipped', 'failed')),
+     source TEXT NOT NULL DEFAULT 'cli',
+     title TEXT,
+     description TEXT,
+     keywords TEXT,
+     result TEXT,
+     fields_written TEXT,
+     warnings TEXT,
+     provider TEXT,
+     model TEXT,
+     tokens_in INTEGER NOT NULL DEFAULT 0,
+     tokens_out INTEGER NOT NULL DEFAULT 0,
+     cost REAL NOT NULL DEFAULT 0,
+     duration_ms INTEGER,
+     cache_hit INTEGER NOT NULL DEFAULT 0,
+     error TEXT,
+     error_kind TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL DEFAULT 0,
+     run_id INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX photos_status ON photos (status, updated_at);
+   CREATE INDEX photos_queue ON photos (run_id, status, next_attempt_at);
+   CREATE TABLE runs (
+     id INTEGER PRIMARY KEY,
+     host TEXT NOT NULL,
+     pid INTEGER NOT NULL,
+     start_time TEXT NOT NULL,
+     source TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER
+   );
+   CREATE INDEX photos_hash ON photos (hash);
+   CREATE TABLE analyses (
+     hash TEXT NOT NULL,
+     model TEXT NOT NULL,
+     prompt_version INTEGER NOT NULL,
+     languages TEXT NOT NULL,
+     result TEXT NOT NULL,
+     provider TEXT,
+     tokens_in INTEGER NOT NULL DEFAULT 0,
+     tokens_out INTEGER NOT NULL DEFAULT 0,
+     cost REAL NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (hash, model, prompt_version, languages)
+   );
+   CREATE TABLE catalogues (
+     base_url TEXT PRIMARY KEY,
+     fetched_at INTEGER NOT NULL,
+     models TEXT NOT NULL
+   );
+   CREATE TABLE model_outcomes (
+     model TEXT PRIMARY KEY,
+     successes INTEGER NOT NULL DEFAULT 0,
+     failures INTEGER NOT NULL DEFAULT 0,
+     last_success_at INTEGER
+   );`,
+  // 2: every model call for `phototag stats`, who sent a photo by Telegram, indexes for stats by time.
+  `CREATE TABLE model_calls (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     ok INTEGER NOT NULL,
+     ms INTEGER NOT NULL,
+     tokens_in INTEGER NOT NULL DEFAULT 0,
+     tokens_out INTEGER NOT NULL DEFAULT 0,
+     cost REAL NOT NULL DEFAULT 0,
+     error TEXT
+   );
+   CREATE INDEX model_calls_at ON model_calls (at);
+   CREATE INDEX model_calls_latency ON model_calls (provider, model, ms, at);
+   ALTER TABLE photos ADD COLUMN telegram_user TEXT;
+   CREATE INDEX photos_telegram ON photos (telegram_user, updated_at) WHERE telegram_user IS NOT NULL;
+   -- covers the stats pass over a time range (no table lookups for 100,000 photos)
+   CREATE INDEX photos_updated ON photos (updated_at, source, status, cache_hit, tokens_in, tokens_out, cost);
+   CREATE INDEX photos_failures ON photos (status, error_kind, updated_at);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** One connection for every repository: WAL, a busy timeout, migrations by user_version. */
+export function openDatabase(file: string): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file, { timeout: 10_000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`Database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
+  }
+  const apply = db.transaction(() => {
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  });
+  if (current < MIGRATIONS.length) apply.immediate();
+}
