@@ -23,5 +23,11 @@ export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<
   const log = createLogger({ level: flags.logLevel, secrets: [config.apiKey, config.serve.token, config.telegram.token, process.env.TELEGRAM_BOT_TOKEN, process.env.PHOTOTAG_API_KEY, process.env.OPENROUTER_API_KEY, process.env.OPENAI_API_KEY] });
   const daemon = await startDaemon(config, log);
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  // The promise of serve.shutdownSeconds: whatever still hangs (a stuck ExifTool, a socket) does not keep the
+  // process alive past it. Unref'd: a clean stop exits as soon as it is done.
+  setTimeout(() => {
+    log.warn('shutdown bound reached: exiting now', { seconds: config.serve.shutdownSeconds });
+    process.exit(0);
+  }, config.serve.shutdownSeconds * 1000).unref();
   await daemon.stop();
 }

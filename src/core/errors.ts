@@ -64,6 +64,9 @@ export class QuotaError extends FatalError {
   }
 }
 
+/** The provider could not be reached several times in a row (a CLI run): stop, keep the rest queued. */
+export class ProviderUnreachableError extends FatalError {}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

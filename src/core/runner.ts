@@ -41,6 +41,8 @@ export interface RunSettings {
   /** Tries per photo for transient failures. */
   maxAttempts: number;
   signal?: AbortSignal;
+  /** Stronger than `signal`: also cut off the photos in progress (their model calls); they go back to the queue. */
+  abort?: AbortSignal;
   events?: RunEvents;
   backoff?: { baseMs: number; maxMs: number };
 }
@@ -141,7 +143,7 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
       }
       events.onStart?.(job.path);
       try {
-        const result = await tagPhoto(job.path, options, { ...parts, onStage: events.onStage });
+        const result = await tagPhoto(job.path, options, { ...parts, onStage: events.onStage }, settings.abort);
         const outcome = result.outcome;
         if (outcome.status === 'failed' && outcome.errorKind === 'transient' && (job.attempts < settings.maxAttempts || result.countsAsAttempt === false)) {
           const delay = result.retryAfterMs ?? backoffDelay(job.attempts, settings.backoff ?? { baseMs: 2000, maxMs: 5 * 60_000 });

@@ -20,7 +20,7 @@ export interface Session {
   /** This run's queue: durable in SQLite, or in memory for a dry run. */
   queue: StoreQueue | MemoryQueue;
   /** Work everything `intake` yields (and whatever is already on the queue) to the end. */
-  run(intake: AsyncIterable<string> | Iterable<string>, settings?: { signal?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
+  run(intake: AsyncIterable<string> | Iterable<string>, settings?: { signal?: AbortSignal; abort?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
   close(): Promise<void>;
 }
 
@@ -41,6 +41,8 @@ export interface SessionOptions {
   withoutModel?: boolean;
   /** Per-photo settings from whoever queued it (the daemon's Telegram bot). */
   jobs?: ReadonlyMap<string, JobExtras>;
+  /** The daemon: an unreachable provider pauses the work (photos stay queued) instead of ending the run. */
+  waitForProvider?: boolean;
 }
 
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
@@ -50,7 +52,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
   const store = openStore(config, env);
   let tool: MetadataTool | undefined;
   try {
-    const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store);
+    const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store, config.timeoutSeconds * 1000);
     const vision = new VisionClient(
       {
         provider: provider.preset.name,
@@ -60,6 +62,8 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         fallback: provider.model === 'auto',
         timeoutMs: config.timeoutSeconds * 1000,
         rpm: provider.rpm,
+        breaker: { threshold: 5, cooldownMs: config.pauseSeconds * 1000 },
+        waitForProvider: run.waitForProvider ?? false,
       },
       {
         onCall: (call) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Channel } from '../core/channel.js';
 import type { Config } from '../core/config/schema.js';
 import { errorMessage, FatalError } from '../core/errors.js';
+import { stuckBoundMs, WorkerActivity } from '../core/activity.js';
 import { StoreQueue } from '../core/queue.js';
 import { hashFile } from '../core/hash.js';
 import type { JobExtras, Proposal } from '../core/pipeline.js';
@@ -54,6 +55,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       dryRun: false,
       source: 'watch',
       env,
+      waitForProvider: true,
       jobs,
       proposals,
       onCall: (call) => metrics?.call(call),
@@ -65,15 +67,23 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
 
     const intake = new Channel<string>();
     const stopWorking = new AbortController();
+    const cutOff = new AbortController();
+    const activity = new WorkerActivity();
     const running = session.run(intake, {
       signal: stopWorking.signal,
+      abort: cutOff.signal,
       events: {
+        onStart: (file) => activity.begin(file),
         onStage: (file, stage) => {
           log.debug(stage, { photo: photoId(file), file });
           void bot?.stage(file, stage);
         },
-        onRetry: (file, reason, delayMs, attempt) => log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt }),
+        onRetry: (file, reason, delayMs, attempt) => {
+          activity.end(file);
+          log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
+        },
         onOutcome: (outcome) => {
+          activity.end(outcome.file);
           // "Unchanged since it was tagged": the echo of our own write, or a rescan finding nothing new.
           if (outcome.reason?.startsWith('unchanged since')) return;
           metrics?.photo(outcome);
@@ -91,8 +101,14 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       stop: async () => {
         intake.close();
         stopWorking.abort();
-        const bound = new Promise<'timeout'>((resolve) => setTimeout(resolve, serve.shutdownSeconds * 1000, 'timeout').unref());
-        if ((await Promise.race([running, bound])) === 'timeout') log.warn('photos still in progress at the shutdown bound; the next start finishes them', { seconds: serve.shutdownSeconds });
+        // Most of the bound for photos in progress to finish, then their model calls are cut off (they stay queued);
+        // the rest of it for closing ExifTool and the database. `phototag serve` exits at the bound whatever happens.
+        const waited = (ms: number) => Promise.race([running.then(() => false), new Promise<true>((resolve) => setTimeout(resolve, ms, true).unref())]);
+        if (await waited(serve.shutdownSeconds * 700)) {
+          log.warn('photos still in progress at the shutdown bound are interrupted; they stay queued for the next start', { seconds: serve.shutdownSeconds, photos: activity.running });
+          cutOff.abort();
+          await waited(serve.shutdownSeconds * 150);
+        }
       },
     });
 
@@ -105,12 +121,18 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       log.warn('no folders to watch (serve.watch or --watch): only the HTTP endpoint runs');
     }
 
+    const stuckAfter = stuckBoundMs(config.timeoutSeconds, config.maxAttempts);
     const endpoint = new HttpEndpoint({ host: serve.host, port: serve.port, token }, {
       ready: async () => {
         const checks: Record<string, string> = {};
         const ok = await Promise.all([
           check(checks, 'database', () => (session.store.ping() ? 'ok' : 'no answer')),
           check(checks, 'exiftool', async () => `ok ${await session.tool.version()}`),
+          check(checks, 'workers', () => {
+            const stuck = activity.stuck(stuckAfter);
+            if (stuck.length > 0) throw new Error(`${stuck.length} stuck on a photo for over ${Math.round(stuckAfter / 1000)} s (${stuck.map((s) => `${path.basename(s.file)}: ${Math.round(s.ms / 1000)} s`).join(', ')})`);
+            return `${activity.running} busy`;
+          }),
           check(checks, 'provider', () => {
             const circuit = session.vision.circuit();
             if (!circuit.ok) throw new Error(circuit.detail);

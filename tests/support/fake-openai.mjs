@@ -1,13 +1,17 @@
 // A fake OpenAI-compatible vision server on 127.0.0.1 speaking the real wire format (chat completions
 // with image_url content, /models in OpenRouter's shape). Used by the integration tests and `npm run bench`.
 import http from 'node:http';
+import net from 'node:net';
 
 /**
  * @typedef {{ type: 'ok', title?: string, keywords?: string[] }
  *   | { type: 'fenced' } | { type: 'prose' } | { type: 'invalid' } | { type: 'malformed' } | { type: 'reasoning' }
  *   | { type: 'http', status: number, retryAfter?: string, message?: string }
  *   | { type: 'error-200', code: number, message?: string }
- *   | { type: 'hang' }} Behaviour
+ *   | { type: 'hang' }
+ *   | { type: 'stall' } | { type: 'reset' } | { type: 'drop' } | { type: 'huge', megabytes?: number }} Behaviour
+ * hang: never answers; stall: sends 200 headers and part of the body, then nothing; reset: the same, then resets
+ * the connection; drop: closes the connection without a byte; huge: a well-formed answer of `megabytes` MB.
  */
 
 /** JPEG width and height from the first SOF marker. */
@@ -117,6 +121,26 @@ export async function startFakeOpenAI(options = {}) {
         await new Promise((resolve) => req.socket.once('close', resolve));
         return;
       }
+      if (behaviour.type === 'drop') return void req.socket.destroy();
+      if (behaviour.type === 'stall' || behaviour.type === 'reset') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+        res.write('{"id": "chatcmpl-partial", "object": "chat.completion", "choices": [');
+        if (behaviour.type === 'reset') setTimeout(() => req.socket.resetAndDestroy(), 100);
+        await new Promise((resolve) => req.socket.once('close', resolve));
+        return;
+      }
+      if (behaviour.type === 'huge') {
+        // Streamed in 1 MB pieces without a length, like a runaway model: the client must stop reading.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const piece = 'x'.repeat(1 << 20);
+        res.write('{"id": "chatcmpl-huge", "object": "chat.completion", "model": "fake/vision", "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "');
+        const closed = new Promise((resolve) => req.socket.once('close', resolve));
+        for (let i = 0; i < (behaviour.megabytes ?? 300) && !req.socket.destroyed; i++) {
+          if (!res.write(piece)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
+        }
+        if (!req.socket.destroyed) res.end('"}}]}');
+        return;
+      }
       if (state.latencyMs) await new Promise((r) => setTimeout(r, state.latencyMs));
       if (behaviour.type === 'http') {
         const headers = behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {};
@@ -167,6 +191,35 @@ export async function startFakeOpenAI(options = {}) {
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** A port that accepts every connection and closes it at once (a container proxy while the container is down). */
+export async function startDroppingPort(port = 0) {
+  const sockets = new Set();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.destroy();
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return {
+    url: `http://127.0.0.1:${address.port}/v1`,
+    port: address.port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound once to learn a free number, then closed). */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export function defaultModels() {

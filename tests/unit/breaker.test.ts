@@ -10,8 +10,9 @@ describe('CircuitBreaker', () => {
     expect(breaker.failure('m', now)).toBe(now + 1000);
     expect(breaker.openUntil('m', now + 500)).toBe(now + 1000);
     expect(breaker.openUntil('m', now + 1000)).toBeUndefined();
-    for (let i = 0; i < 2; i++) breaker.failure('m', now);
-    expect(breaker.failure('m', now)).toBe(now + 2000);
+    // Failures of calls made before the pause do not lengthen it; after it, one failed call pauses again.
+    expect(breaker.failure('m', now + 10)).toBeUndefined();
+    expect(breaker.failure('m', now + 1000)).toBe(now + 3000);
     expect(breaker.openUntil('other', now)).toBeUndefined();
   });
 

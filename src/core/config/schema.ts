@@ -29,6 +29,8 @@ export const configSchema = z
     rpm: z.number().min(0).optional(),
     timeoutSeconds: z.number().positive().max(3600).default(120),
     maxAttempts: z.int().min(1).max(10).default(3),
+    /** First pause of a model that keeps failing or a provider that cannot be reached (doubles, up to 15 min). */
+    pauseSeconds: z.number().positive().max(900).default(60),
     maxEdge: z.int().min(256).max(4096).default(1024),
     jpegQuality: z.int().min(30).max(100).default(80),
     sidecar: z.boolean().default(false),

@@ -1,9 +1,10 @@
 import type OpenAI from 'openai';
-import { FatalError, PhotoError, QuotaError } from '../errors.js';
+import { FatalError, PhotoError, ProviderUnreachableError, QuotaError } from '../errors.js';
 import { CircuitBreaker } from './breaker.js';
 import type { Analysis } from '../types.js';
 import type { CatalogueModel } from './catalogue.js';
-import { faultFromBody, faultFromError, isTransient, type ProviderFault } from './faults.js';
+import { faultFromBody, faultFromError, isTransient, type ProviderFault, type SdkErrorClasses } from './faults.js';
+import { boundedFetch } from './http.js';
 import { parseModelAnswer } from './parse.js';
 import { responseSchema, systemPrompt, userPrompt } from './prompt.js';
 
@@ -20,7 +21,16 @@ export interface VisionSettings {
   rpm: number;
   /** Circuit breaker: failures in a row before a model is paused, and the first pause. */
   breaker?: { threshold: number; cooldownMs: number };
+  /**
+   * When the provider cannot be reached several times in a row: true (the daemon) pauses and keeps the photos
+   * queued until it answers again; false (a CLI run) stops the run with the photos still queued.
+   */
+  waitForProvider?: boolean;
 }
+
+/** Connection failures in a row (any model: they share the endpoint) before the provider counts as unreachable. */
+const UNREACHABLE_AFTER = 3;
+const PROVIDER = 'provider';
 
 export interface AnalyzeRequest {
   jpeg: Buffer;
@@ -52,7 +62,12 @@ export interface VisionEvents {
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
-type Failure = { ok: false; reason: string; kind: 'transient' | 'invalid-output' | 'provider'; retryAfterMs?: number };
+type Failure = { ok: false; reason: string; kind: 'transient' | 'connection' | 'cancelled' | 'invalid-output' | 'provider'; retryAfterMs?: number };
+
+/** "cannot reach the provider (ECONNREFUSED)" → "ECONNREFUSED". */
+function detailOf(reason: string): string {
+  return /^cannot reach the provider \((.*)\)$/su.exec(reason)?.[1] ?? reason;
+}
 
 function quotaError(fault: ProviderFault): QuotaError {
   const when = fault.resetAt ? `after ${new Date(fault.resetAt).toLocaleString()}` : 'tomorrow (free tiers reset daily)';
@@ -70,23 +85,32 @@ export class VisionClient {
   private preferred = 0;
   private readonly noSchema = new Set<string>();
   private readonly breaker: CircuitBreaker;
+  /** The provider as a whole: connection failures count here, not against a model. */
+  private readonly reachability: CircuitBreaker;
+  private sdkErrors: SdkErrorClasses = {};
 
   constructor(
     readonly settings: VisionSettings,
     private readonly events: VisionEvents = {},
   ) {
     this.breaker = new CircuitBreaker(settings.breaker?.threshold, settings.breaker?.cooldownMs);
+    this.reachability = new CircuitBreaker(UNREACHABLE_AFTER, settings.breaker?.cooldownMs);
   }
 
   private async sdk(): Promise<OpenAI> {
     if (!this.client) {
-      const { default: OpenAISdk } = await import('openai');
+      const sdkModule = await import('openai');
+      const { default: OpenAISdk } = sdkModule;
+      this.sdkErrors = sdkModule;
       // The SDK is imported as ESM at run time; its CommonJS typings describe the same class.
       this.client = new OpenAISdk({
         baseURL: this.settings.baseUrl,
         apiKey: this.settings.apiKey ?? 'not-needed',
         maxRetries: 0,
         timeout: this.settings.timeoutMs,
+        // The SDK's timeout ends when the headers arrive; this fetch returns only with the whole (size-capped)
+        // body, so the timeout covers a server that sends headers and then stalls.
+        fetch: boundedFetch({ timeoutMs: this.settings.timeoutMs + 1000 }),
         defaultHeaders: { 'HTTP-Referer': 'https://github.com/phototag/phototag', 'X-Title': 'phototag' },
       }) as unknown as OpenAI;
       if (this.settings.rpm > 0) {
@@ -99,6 +123,8 @@ export class VisionClient {
 
   /** For /readyz: whether some model may be called now (not every one paused by the circuit breaker). */
   circuit(): { ok: boolean; detail: string } {
+    const unreachableUntil = this.reachability.openUntil(PROVIDER);
+    if (unreachableUntil !== undefined) return { ok: false, detail: `provider unreachable, next try at ${new Date(unreachableUntil).toISOString()}` };
     const paused = this.settings.candidates.filter((m) => this.breaker.openUntil(m.id) !== undefined).map((m) => m.id);
     const ok = paused.length < this.settings.candidates.length;
     return { ok, detail: paused.length ? `paused: ${paused.join(', ')}` : 'closed' };
@@ -107,6 +133,8 @@ export class VisionClient {
   async analyze(request: AnalyzeRequest): Promise<Analysis> {
     const candidates = this.settings.candidates;
     if (candidates.length === 0) throw new FatalError('No vision model to use: see `phototag models`.');
+    const unreachableUntil = this.reachability.openUntil(PROVIDER);
+    if (unreachableUntil !== undefined) throw this.unreachable(unreachableUntil, this.lastConnectionProblem);
     let lastProblem = 'no model answered';
     let lastKind: Failure['kind'] = 'transient';
     let retryAfterMs: number | undefined;
@@ -127,6 +155,17 @@ export class VisionClient {
         this.preferred = index;
         return outcome.analysis;
       }
+      if (outcome.kind === 'cancelled') throw new PhotoError('transient', 'interrupted before the model answered', 0, false);
+      if (outcome.kind === 'connection') {
+        // Every model sits behind the same endpoint: no fallback, and the photo keeps its attempts.
+        this.lastConnectionProblem = outcome.reason;
+        const until = this.reachability.failure(PROVIDER);
+        if (until !== undefined) {
+          if (this.settings.waitForProvider) this.events.onPause?.('provider', until, outcome.reason);
+          throw this.unreachable(until, outcome.reason);
+        }
+        throw new PhotoError('transient', `${model.id}: ${outcome.reason}`, undefined, false);
+      }
       lastProblem = `${model.id}: ${outcome.reason}`;
       lastKind = outcome.kind;
       retryAfterMs = outcome.retryAfterMs;
@@ -138,7 +177,17 @@ export class VisionClient {
     }
     // Every model paused: wait for the first to reopen without using up one of the photo's attempts.
     if (!tried) throw new PhotoError('transient', lastProblem, retryAfterMs, false);
-    throw new PhotoError(lastKind, lastProblem, lastKind === 'transient' ? retryAfterMs : undefined);
+    throw new PhotoError(lastKind === 'transient' ? 'transient' : lastKind === 'invalid-output' ? 'invalid-output' : 'provider', lastProblem, lastKind === 'transient' ? retryAfterMs : undefined);
+  }
+
+  private lastConnectionProblem = 'cannot reach the provider';
+
+  /** The provider did not answer several times in a row: the daemon waits, a CLI run stops (photos stay queued). */
+  private unreachable(until: number, reason: string): Error {
+    if (!this.settings.waitForProvider) {
+      return new ProviderUnreachableError(`Cannot reach the provider at ${this.settings.baseUrl} (${detailOf(reason)}). The photos not yet tagged stay queued: run \`phototag retry\` once it is back.`);
+    }
+    return new PhotoError('transient', `the provider is unreachable (${detailOf(reason)}); trying again at ${new Date(until).toLocaleTimeString()}`, Math.max(0, until - Date.now()), false);
   }
 
   private async tryModel(model: CatalogueModel, request: AnalyzeRequest): Promise<{ ok: true; analysis: Analysis } | Failure> {
@@ -167,8 +216,12 @@ export class VisionClient {
           this.noSchema.add(model.id); // some servers reject response_format: ask again without it
           continue;
         }
+        if (fault.kind !== 'connection') this.reachability.success(PROVIDER);
+        if (fault.kind === 'connection' || fault.kind === 'cancelled') return { ok: false, reason: fault.message, kind: fault.kind };
+        if (fault.kind === 'too-large') return { ok: false, reason: fault.message, kind: 'invalid-output' };
         return { ok: false, reason: fault.message, kind: isTransient(fault) ? 'transient' : 'provider', retryAfterMs: fault.retryAfterMs };
       }
+      this.reachability.success(PROVIDER);
       tokensIn += answer.tokensIn;
       tokensOut += answer.tokensOut;
       cost += answer.cost;
@@ -214,7 +267,7 @@ export class VisionClient {
       report(true, { tokensIn, tokensOut, cost });
       return { text: typeof choice.message?.content === 'string' ? choice.message.content : '', model: completion.model || undefined, tokensIn, tokensOut, cost };
     } catch (error) {
-      const fault = faultFromError(error, this.settings.apiKey);
+      const fault = faultFromError(error, this.settings.apiKey, this.sdkErrors);
       report(false, { error: fault.kind });
       return { fault };
     }

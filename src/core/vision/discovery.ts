@@ -2,7 +2,8 @@ import { FatalError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store.js';
 import { freeVisionCandidates, parseCatalogue, type CatalogueModel } from './catalogue.js';
-import { redact } from './faults.js';
+import { faultFromError, redact } from './faults.js';
+import { boundedFetch } from './http.js';
 import { apiKeyFor, PRESETS, type ProviderPreset } from './providers.js';
 
 export interface ResolvedProvider {
@@ -45,9 +46,10 @@ export async function resolveProvider(config: Config, env: NodeJS.ProcessEnv = p
 }
 
 /** The models to try, in order. A fixed model is the only candidate; `auto` asks the provider. */
-export async function resolveCandidates(provider: ResolvedProvider, store?: Store): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[] }> {
+export async function resolveCandidates(provider: ResolvedProvider, store?: Store, timeoutMs = 15_000): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[] }> {
   if (provider.model !== 'auto') {
-    const catalogue = await catalogueFor(provider, store).catch(() => [] as CatalogueModel[]);
+    // Only prices come from the list here: a slow or broken /models must not hold the run up.
+    const catalogue = await catalogueFor(provider, store, false, Math.min(timeoutMs, 15_000)).catch(() => [] as CatalogueModel[]);
     const known = catalogue.find((model) => model.id === provider.model);
     return { candidates: [known ?? fixedModel(provider.model)], catalogue };
   }
@@ -57,7 +59,7 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
     const models = ids.map(fixedModel);
     return { candidates: models, catalogue: models };
   }
-  const catalogue = await catalogueFor(provider, store);
+  const catalogue = await catalogueFor(provider, store, false, Math.min(timeoutMs, 15_000));
   const vision = freeVisionCandidates(catalogue, store?.cache.provenModels() ?? []);
   const candidates = provider.preset.name === 'openrouter' ? vision : catalogue.filter((m) => m.vision).concat(vision.length ? [] : catalogue.slice(0, 1));
   if (candidates.length === 0) {
@@ -67,10 +69,10 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
 }
 
 /** The provider's `/models`, cached for 24 hours in the database. */
-export async function catalogueFor(provider: ResolvedProvider, store?: Store, refresh = false): Promise<CatalogueModel[]> {
+export async function catalogueFor(provider: ResolvedProvider, store?: Store, refresh = false, timeoutMs = 15_000): Promise<CatalogueModel[]> {
   const cached = refresh ? undefined : store?.cache.catalogue(provider.baseUrl, CATALOGUE_MAX_AGE_MS);
   if (cached) return parseCatalogue(cached);
-  const response = await fetchJson(`${provider.baseUrl}/models`, provider.apiKey, 15_000);
+  const response = await fetchJson(`${provider.baseUrl}/models`, provider.apiKey, timeoutMs);
   const data = Array.isArray((response as { data?: unknown }).data) ? ((response as { data: unknown[] }).data) : [];
   store?.cache.saveCatalogue(provider.baseUrl, data);
   return parseCatalogue(data);
@@ -99,14 +101,15 @@ async function ollamaVisionModels(baseUrl: string, timeoutMs: number): Promise<s
 async function fetchJson(url: string, apiKey: string | undefined, timeoutMs: number, body?: unknown): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, {
+    // A /models list of a large provider is a few hundred KB; the cap keeps a broken server from filling memory.
+    response = await boundedFetch({ timeoutMs, maxBytes: 32 * 1024 * 1024 })(url, {
       method: body ? 'POST' : 'GET',
       headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new FatalError(redact(`Cannot reach ${url}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`, apiKey));
+    const fault = faultFromError(error);
+    throw new FatalError(redact(`Cannot reach ${url}: ${fault.kind === 'timeout' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : fault.message}`, apiKey));
   }
   if (response.status === 401 || response.status === 403) throw new FatalError(`${url} refused the API key (HTTP ${response.status}).`);
   if (!response.ok) throw new FatalError(`${url} answered HTTP ${response.status}.`);

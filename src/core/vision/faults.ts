@@ -1,7 +1,8 @@
 import { parseRetryAfter } from '../retry.js';
+import { ResponseTimeoutError, ResponseTooLargeError } from './http.js';
 
 /** How a failed model call should be handled. */
-export type FaultKind = 'auth' | 'credit' | 'quota' | 'not-found' | 'rate-limit' | 'server' | 'timeout' | 'connection' | 'bad-request' | 'other';
+export type FaultKind = 'auth' | 'credit' | 'quota' | 'not-found' | 'rate-limit' | 'server' | 'timeout' | 'connection' | 'too-large' | 'bad-request' | 'cancelled' | 'other';
 
 export interface ProviderFault {
   kind: FaultKind;
@@ -46,17 +47,57 @@ interface SdkError {
   error?: { message?: string; code?: unknown };
 }
 
-/** Turn whatever the openai SDK threw into a fault; never includes the API key. */
-export function faultFromError(error: unknown, secret?: string): ProviderFault {
+/** The openai SDK's error classes, from the module the client loaded (openai is imported lazily). */
+export interface SdkErrorClasses {
+  APIConnectionError?: abstract new (...args: never[]) => Error;
+  APIConnectionTimeoutError?: abstract new (...args: never[]) => Error;
+  APIUserAbortError?: abstract new (...args: never[]) => Error;
+}
+
+/** Socket and DNS codes (node, undici) that mean the provider could not be reached or hung up: try again later. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * Turn whatever the openai SDK (or fetch) threw into a fault; never includes the API key. openai 6 sets every
+ * error's `name` to "Error", so the class is told by `instanceof` (or, without the classes, by the prototype
+ * chain's constructor names) and by the codes in the `cause` chain.
+ */
+export function faultFromError(error: unknown, secret?: string, sdk: SdkErrorClasses = {}): ProviderFault {
   const e = (error ?? {}) as SdkError;
-  const name = e.name ?? '';
-  if (name === 'APIConnectionTimeoutError' || /timed? ?out/iu.test(e.message ?? '')) {
+  const causes = causeChain(error);
+  const is = (cls: SdkErrorClasses[keyof SdkErrorClasses], name: string) => (cls !== undefined && error instanceof cls) || hasClassNamed(error, name);
+  if (is(sdk.APIUserAbortError, 'APIUserAbortError') || e.name === 'AbortError') return { kind: 'cancelled', message: 'cancelled' };
+  const tooLarge = causes.find((c): c is ResponseTooLargeError => c instanceof ResponseTooLargeError);
+  if (tooLarge) return { kind: 'too-large', message: tooLarge.message };
+  const codes = causes.map(codeOf).filter((c): c is string => c !== undefined);
+  if (
+    is(sdk.APIConnectionTimeoutError, 'APIConnectionTimeoutError') ||
+    causes.some((c) => c instanceof ResponseTimeoutError) ||
+    codes.some((c) => TIMEOUT_CODES.has(c)) ||
+    /timed? ?out/iu.test(e.message ?? '')
+  ) {
     return { kind: 'timeout', message: 'the model did not answer in time' };
   }
-  if (name === 'APIConnectionError') {
-    return { kind: 'connection', message: redact(`cannot reach the provider (${causeOf(error)})`, secret) };
+  const connectionCode = codes.find((c) => CONNECTION_CODES.has(c));
+  if (is(sdk.APIConnectionError, 'APIConnectionError') || connectionCode) {
+    return { kind: 'connection', message: redact(`cannot reach the provider (${connectionCode ?? codes[0] ?? deepestMessage(causes)})`, secret) };
   }
-  if (name === 'APIUserAbortError' || name === 'AbortError') return { kind: 'other', message: 'cancelled' };
   const status = typeof e.status === 'number' ? e.status : undefined;
   const detail = e.error?.message ?? e.message ?? String(error);
   const fault: ProviderFault = {
@@ -66,6 +107,40 @@ export function faultFromError(error: unknown, secret?: string): ProviderFault {
     retryAfterMs: parseRetryAfter(header(e.headers, 'retry-after')),
   };
   return quotaAware(fault, header(e.headers, 'x-ratelimit-reset'));
+}
+
+/** The error and its causes (`cause`, AggregateError's `errors`), bounded. */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && chain.length < 16) {
+    const next = queue.shift();
+    if (next === undefined || next === null || chain.includes(next)) continue;
+    chain.push(next);
+    if (typeof next === 'object') {
+      queue.push((next as { cause?: unknown }).cause);
+      const inner = (next as { errors?: unknown }).errors;
+      if (Array.isArray(inner)) queue.push(...(inner as unknown[]));
+    }
+  }
+  return chain;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function hasClassNamed(error: unknown, name: string): boolean {
+  for (let proto: unknown = error === null || typeof error !== 'object' ? undefined : Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: string } }).constructor?.name === name) return true;
+  }
+  return false;
+}
+
+function deepestMessage(causes: unknown[]): string {
+  const last = causes[causes.length - 1] as { message?: unknown } | undefined;
+  return typeof last?.message === 'string' && last.message ? last.message : 'connection error';
 }
 
 /** OpenRouter (and others) sometimes answer HTTP 200 with `{"error": {...}}` instead of choices. */
@@ -80,11 +155,6 @@ function header(headers: SdkError['headers'], name: string): string | undefined 
   if (!headers) return undefined;
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   return (headers as Record<string, string>)[name];
-}
-
-function causeOf(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? 'connection error';
 }
 
 export function redact(text: string, secret?: string): string {

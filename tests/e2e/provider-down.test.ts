@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir } from '../support/corpus.js';
+import { freePort, startDroppingPort, startFakeOpenAI } from '../support/fake-openai.mjs';
+import { startServe } from '../support/serve.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = tempDir('phototag-down-');
+});
+afterAll(async () => {
+  await closeTestExifTool();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const env = (data: string) => ({ HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-down-test' });
+const provider = (url: string) => ['--provider', 'openai', '--base-url', url, '--model', 'fake/vision', '--rpm', '0'];
+
+function config(name: string, values: Record<string, unknown>): string {
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
+function photosIn(folder: string, names: string[]): string[] {
+  fs.mkdirSync(folder, { recursive: true });
+  return copyCorpus(folder, names.map((n) => `jpeg/${n}`));
+}
+
+describe('phototag tag against a port that drops every connection', () => {
+  it('does not exit 0 with nothing tagged: the photo ends queued or failed with a reason, exit 1', async () => {
+    const drop = await startDroppingPort();
+    const [file] = photosIn(path.join(dir, 'drop'), ['olympus-pen-e-p3.jpg']);
+    try {
+      const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider(drop.url), '--timeout', '2', '--max-attempts', '1', file!], { env: { PATH: process.env.PATH ?? '', ...env(path.join(dir, 'drop-data')) } });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+      expect(run.code).toBe(1);
+      expect(run.out).toMatch(/still queued|failed/);
+      expect(run.out).toMatch(/Cannot reach the provider|did not answer in time/);
+    } finally {
+      await drop.close();
+    }
+  }, 60_000);
+});
+
+describe('phototag serve with the provider down', () => {
+  it('keeps photos queued, pauses, reports it in /readyz, and resumes when the provider comes back', async () => {
+    const port = await freePort();
+    const watched = path.join(dir, 'watched');
+    const files = photosIn(watched, ['olympus-pen-e-p3.jpg', 'htc-desire-gps.jpg']);
+    const served = await startServe([...provider(`http://127.0.0.1:${port}/v1`), '--watch', watched, '--config', config('down', { pauseSeconds: 2 })], env(path.join(dir, 'down-data')));
+    let fake: Awaited<ReturnType<typeof startFakeOpenAI>> | undefined;
+    try {
+      await served.waitFor((logs) => logs.some((l) => l.msg === 'model paused after repeated failures' && l.model === 'provider'));
+      const ready = await fetch(new URL('/readyz', served.url));
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).checks.provider).toMatch(/unreachable/);
+      const stats = await (await fetch(new URL('/stats', served.url))).json();
+      expect(stats.totals).toMatchObject({ failed: 0, queued: 2 });
+
+      fake = await startFakeOpenAI({ port });
+      await served.waitFor((logs) => logs.filter((l) => l.msg === 'photo tagged').length === 2, 40_000);
+      for (const file of files) expect(String((await readTags(file))['XMP-dc:Title'])).toMatch(/^Photo /);
+      expect(served.logs().filter((l) => l.msg === 'photo failed')).toEqual([]);
+    } finally {
+      served.child.kill('SIGTERM');
+      expect((await served.exit).code).toBe(0);
+      await fake?.close();
+    }
+  }, 90_000);
+
+  it('ends within shutdownSeconds on SIGTERM while the provider stalls mid-answer; the photo stays queued for the next start', async () => {
+    const fake = await startFakeOpenAI({ fallback: { type: 'stall' } });
+    const watched = path.join(dir, 'stalled');
+    const [file] = photosIn(watched, ['nikon-d5000.jpg']);
+    const data = path.join(dir, 'stall-data');
+    const settings = config('stall', { timeoutSeconds: 600, serve: { shutdownSeconds: 3 } });
+    try {
+      const served = await startServe([...provider(fake.url), '--watch', watched, '--config', settings], env(data));
+      await served.waitFor(() => fake.state.calls.length >= 1);
+      const ready = await (await fetch(new URL('/readyz', served.url))).json();
+      expect(ready.checks.workers).toBe('1 busy');
+      served.child.kill('SIGTERM');
+      const ended = await Promise.race([served.exit, new Promise<'hung'>((resolve) => setTimeout(resolve, 15_000, 'hung'))]);
+      if (ended === 'hung') served.child.kill('SIGKILL');
+      expect(ended).not.toBe('hung');
+      expect((ended as { code: number | null }).code).toBe(0);
+
+      fake.state.fallback = { type: 'ok' };
+      const again = await startServe([...provider(fake.url), '--watch', watched, '--config', settings], env(data));
+      try {
+        await again.waitFor((logs) => logs.some((l) => l.msg === 'photo tagged'));
+        expect(String((await readTags(file!))['XMP-dc:Title'])).toMatch(/^Photo /);
+      } finally {
+        again.child.kill('SIGTERM');
+        expect((await again.exit).code).toBe(0);
+      }
+    } finally {
+      await fake.close();
+    }
+  }, 90_000);
+});
