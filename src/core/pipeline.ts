@@ -1,21 +1,22 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { errorMessage, FatalError, PhotoError } from './errors.js';
 import type { MetadataTool } from './exiftool.js';
-import { existingText, isFullyTagged, planWrite } from './fieldmap.js';
+import { isFullyTagged, planWrite } from './fieldmap.js';
 import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
 import { hashFile } from './hash.js';
 import { imageDataHash } from './imagehash.js';
 import { contextLines } from './context.js';
 import { applyProfile, type ProfileName } from './profiles.js';
 import { prepareImage } from './prepare.js';
-import { findSidecar, type SidecarName } from './sidecar.js';
+import type { SidecarName } from './sidecar.js';
 import type { Store } from './store.js';
 import type { Analysis, ModelResult, PhotoOutcome, PhotoRecord, Source } from './types.js';
-import { PROMPT_VERSION } from './vision/prompt.js';
-import { writeVerified } from './writer.js';
+import { analysisKey, keyString } from './cache-key.js';
+import { askOnce } from './inflight.js';
+import { boundResult } from './text.js';
+import { firstState, writeChecked } from './write-step.js';
 
 export type Stage = 'reading' | 'analyzing' | 'writing';
 
@@ -150,64 +151,80 @@ async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts:
   // Root may write anyway; a photo its owner made read-only is not ours to change.
   if (!useSidecar && !options.dryRun && (stat.mode & 0o222) === 0) throw new PhotoError('read-only', 'file is read-only');
 
-  const sidecar = useSidecar ? findSidecar(file, options.sidecarName) : undefined;
-  const existingTags = sidecar?.exists ? (await parts.tool.read(sidecar.path)).tags : meta.tags;
-  const existing = existingText(existingTags);
+  const where = { file, useSidecar, sidecarName: options.sidecarName };
+  const state = await firstState(where, stat, meta.tags, parts.tool);
+  const sidecar = state.sidecar;
+  const existing = state.existing;
   if (!proposal && isFullyTagged(existing) && !options.force) {
     return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
-  const context = await contextLines(file, meta.tags, existing.keywords, { hint: extras?.hint ?? options.hint, geocode: options.geocode });
-  // The answer depends on the context too: a different hint is a different question.
-  const cacheKey = { hash, model: parts.modelKey, promptVersion: PROMPT_VERSION, languages: [...options.languages, `#${contextDigest(context)}`] };
-  const cached = extras?.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
+  const hint = extras?.hint ?? options.hint;
+  const context = await contextLines(file, meta.tags, existing.keywords, { hint, geocode: options.geocode });
+  const cacheKey = analysisKey({ hash, model: parts.modelKey, languages: options.languages, maxKeywords: options.maxKeywords, hint, geocode: options.geocode });
+  // --force and Regenerate ask the model again; an identical photo already being asked about waits for that answer.
+  const cached = options.force || extras?.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
-  let analysis = proposal ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false } : cached;
-  if (!analysis) {
-    const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
-    parts.onStage?.(file, 'analyzing');
-    analysis = await parts.analyze(image.jpeg, context, options.languages, signal);
-    parts.store.cache.saveAnalysis(cacheKey, analysis);
-  }
-  // A reviewed proposal is written exactly as the person left it; a model's answer meets the profile first.
-  const result = proposal ? proposal.result : applyProfile(analysis.result, {
-    profile: options.profile,
-    languages: options.languages,
-    maxKeywords: options.maxKeywords,
-    banned: options.bannedKeywords,
-    required: [...options.requiredKeywords, ...folderKeywordsFor(file, options.folderKeywords)],
-  });
-  const base = {
-    file,
-    title: result[options.languages[0]!]!.title,
-    description: result[options.languages[0]!]!.description,
-    keywords: options.languages.flatMap((lang) => result[lang]!.keywords),
-    result,
-    model: analysis.model,
-    provider: analysis.provider,
-    cacheHit: analysis.cacheHit,
-    tokensIn: analysis.tokensIn,
-    tokensOut: analysis.tokensOut,
-    cost: analysis.cost,
-    target: sidecar?.path ?? file,
-    hash,
-  };
-  const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && format.iptc, exif: !useSidecar && format.exif }, options.overwrite || proposal !== undefined);
-  if (options.dryRun) return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
-  if (Object.keys(plan.tags).length === 0) return { ...base, status: 'skipped', reason: 'nothing to add: every field is already filled' };
+  const analysis: Analysis =
+    proposal ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false }
+    : cached ?? (await askOnce(parts.store, keyString(cacheKey), async () => {
+        const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
+        parts.onStage?.(file, 'analyzing');
+        const answer = await parts.analyze(image.jpeg, context, options.languages, signal);
+        // Kept at once, so a crash before the write costs no second call; forgotten below if it cannot be written.
+        parts.store.cache.saveAnalysis(cacheKey, answer);
+        return answer;
+      }));
+  try {
+    // A reviewed proposal is written as the person left it; a model's answer meets the profile first. Both are capped.
+    const result = boundResult(proposal ? proposal.result : applyProfile(analysis.result, {
+      profile: options.profile,
+      languages: options.languages,
+      maxKeywords: options.maxKeywords,
+      banned: options.bannedKeywords,
+      required: [...options.requiredKeywords, ...folderKeywordsFor(file, options.folderKeywords)],
+    }), options.languages);
+    const base = {
+      file,
+      title: result[options.languages[0]!]!.title,
+      description: result[options.languages[0]!]!.description,
+      keywords: options.languages.flatMap((lang) => result[lang]!.keywords),
+      result,
+      model: analysis.model,
+      provider: analysis.provider,
+      cacheHit: analysis.cacheHit,
+      tokensIn: analysis.tokensIn,
+      tokensOut: analysis.tokensOut,
+      cost: analysis.cost,
+      target: sidecar?.path ?? file,
+      hash,
+    };
+    const overwrite = options.overwrite || proposal !== undefined;
+    if (options.dryRun) {
+      const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && format.iptc, exif: !useSidecar && format.exif }, overwrite);
+      return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
+    }
 
-  parts.onStage?.(file, 'writing');
-  const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
-  if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
-  const report = await writeVerified(
-    parts.tool,
-    { photo: file, file: sidecar?.path ?? file, create: sidecar ? !sidecar.exists : false, imageDataHash: digest, format },
-    plan,
-    { keepOriginal: options.backup },
-  );
-  return { ...base, status: 'done', fieldsWritten: report.fieldsWritten, warnings: report.warnings };
+    parts.onStage?.(file, 'writing');
+    const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
+    if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
+    const step = await writeChecked(result, state, where, { file, format, languages: options.languages, overwrite, keepOriginal: options.backup, imageDataHash: digest }, parts.tool);
+    if (step.status === 'nothing') return { ...base, status: 'skipped', reason: 'nothing to add: every field is already filled' };
+    // Written and verified: the answer is known to be writable (again, if another photo's failure forgot it).
+    if (!proposal) parts.store.cache.saveAnalysis(cacheKey, analysis);
+    return { ...base, status: 'done', fieldsWritten: step.report.fieldsWritten, warnings: step.report.warnings };
+  } catch (error) {
+    // An answer that could not be written is not kept: `retry` and `--force` ask the model again.
+    if (!proposal && blamesAnswer(error)) parts.store.cache.forgetAnalysis(cacheKey, analysis);
+    throw error;
+  }
+}
+
+/** Failures after the answer that the answer may have caused (what the profile refused, what would not write). */
+function blamesAnswer(error: unknown): boolean {
+  return error instanceof PhotoError && (error.kind === 'invalid-output' || error.kind === 'write-failed' || error.kind === 'verify-failed');
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -227,10 +244,6 @@ function unwrap<T>(settled: Settled<T>): T {
 
 function folderKeywordsFor(file: string, folders: Record<string, string[]>): string[] {
   return Object.entries(folders).flatMap(([dir, words]) => (file.startsWith(`${dir}${path.sep}`) ? words : []));
-}
-
-function contextDigest(lines: readonly string[]): string {
-  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
 function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined, extras: JobExtras | undefined): PhotoRecord {

@@ -48,7 +48,7 @@ export async function removeStrayTemp(file: string): Promise<boolean> {
  * back, and only when every field and the image data hash check out rename it over the target: a crash or a
  * failed check leaves the original untouched.
  */
-export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean }): Promise<WriteReport> {
+export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean; beforeCommit?: (written: string) => Promise<void> }): Promise<WriteReport> {
   const dir = path.dirname(target.file);
   const base = path.basename(target.file);
   const temp = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-${base}`);
@@ -80,6 +80,8 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     if (target.imageDataHash && target.format && (await imageDataHash(temp, target.format, tool)) !== target.imageDataHash) {
       throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');
     }
+    // Last checks by the caller (the target did not change meanwhile, EXIF fits): throwing keeps the original.
+    await options.beforeCommit?.(temp);
     if (options.keepOriginal && !target.create) await fs.copyFile(target.file, `${target.file}_original`);
     await fs.rename(temp, target.file);
     return { fieldsWritten: Object.keys(tags).map((tag) => tag.replace(/-x-default$/u, '')), warnings };

@@ -4,7 +4,8 @@ import http from 'node:http';
 import net from 'node:net';
 
 /**
- * @typedef {{ type: 'ok', title?: string, keywords?: string[] }
+ * @typedef {{ type: 'ok', title?: string, description?: string, keywords?: string[], hold?: Promise<unknown> }
+ *   | { type: 'raw', content: string }
  *   | { type: 'fenced' } | { type: 'prose' } | { type: 'invalid' } | { type: 'malformed' } | { type: 'reasoning' }
  *   | { type: 'http', status: number, retryAfter?: string, message?: string }
  *   | { type: 'error-200', code: number, message?: string }
@@ -50,7 +51,7 @@ function answerFor(body, image, behaviour) {
     const words = WORDS[lang] ?? WORDS.en;
     object[lang] = {
       title: behaviour.title ?? `${words.title} ${dims}`,
-      description: `${words.description} ${dims}.`,
+      description: behaviour.description ?? `${words.description} ${dims}.`,
       keywords: behaviour.keywords ?? [...words.keywords, dims],
     };
   }
@@ -142,6 +143,8 @@ export async function startFakeOpenAI(options = {}) {
         return;
       }
       if (state.latencyMs) await new Promise((r) => setTimeout(r, state.latencyMs));
+      // A test holds the answer back until it has done something "while the model thinks".
+      if (behaviour.hold) await behaviour.hold;
       if (behaviour.type === 'http') {
         const headers = behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {};
         return send(res, behaviour.status, { error: { message: behaviour.message ?? `fake error ${behaviour.status}`, code: behaviour.status } }, headers);
@@ -155,6 +158,7 @@ export async function startFakeOpenAI(options = {}) {
         : behaviour.type === 'reasoning' ? `<think>Let me think about {the photo}.</think>${json}`
         : behaviour.type === 'invalid' ? JSON.stringify({ en: { title: '', keywords: 'x' } })
         : behaviour.type === 'malformed' ? '{"en": {"title": "Broken", "description": '
+        : behaviour.type === 'raw' ? behaviour.content
         : json;
       return send(res, 200, {
         id: `chatcmpl-${n}`,

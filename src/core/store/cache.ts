@@ -44,6 +44,11 @@ export class CacheStore {
     }).immediate([...new Set([key.model, analysis.model])]);
   }
 
+  /** An answer that could not be written (or met the profile) is no answer to keep: the next try asks again. */
+  forgetAnalysis(key: AnalysisKey, analysis: Pick<Analysis, 'model'>): void {
+    for (const model of new Set([key.model, analysis.model])) this.sql.forgetAnalysis.run(key.hash, model, key.promptVersion, key.languages.join(','));
+  }
+
   catalogue(baseUrl: string, maxAgeMs: number): unknown[] | undefined {
     const row = this.sql.catalogue.get(baseUrl) as { fetched_at: number; models: string } | undefined;
     if (!row || Date.now() - row.fetched_at > maxAgeMs) return undefined;
@@ -76,6 +81,7 @@ function statements(db: Database.Database) {
       `INSERT OR REPLACE INTO analyses (hash, model, prompt_version, languages, result, provider, tokens_in, tokens_out, cost, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    forgetAnalysis: db.prepare(`DELETE FROM analyses WHERE hash = ? AND model = ? AND prompt_version = ? AND languages = ?`),
     catalogue: db.prepare(`SELECT fetched_at, models FROM catalogues WHERE base_url = ?`),
     saveCatalogue: db.prepare(`INSERT OR REPLACE INTO catalogues (base_url, fetched_at, models) VALUES (?, ?, ?)`),
     modelCall: db.prepare(`INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { capChars, cleanText, isVisible, TEXT_LIMITS } from '../text.js';
 import type { ModelResult } from '../types.js';
 
 const keywordList = z.union([
@@ -6,10 +7,21 @@ const keywordList = z.union([
   z.string().transform((text) => text.split(/[,;\n]/u)),
 ]);
 
+/** Model text as it may be written: invisible characters gone, length capped (see TEXT_LIMITS). */
+const cleaned = (max: number) => z.string().transform((text) => capText(text, max));
+
+/** Cleaning a 10 MB answer would cost more than it could ever keep: look at a generous prefix only. */
+function capText(text: string, max: number): string {
+  return capChars(cleanText(text.slice(0, max * 8)), max);
+}
+
 const languageEntry = z.object({
-  title: z.string().trim().min(1, 'title is empty'),
-  description: z.string().trim().min(1, 'description is empty'),
-  keywords: keywordList.refine((list) => list.some((k) => k.trim() !== ''), 'keywords are empty'),
+  title: cleaned(TEXT_LIMITS.title).refine((text) => isVisible(text), 'title is empty'),
+  description: cleaned(TEXT_LIMITS.description).refine((text) => isVisible(text), 'description is empty'),
+  // An invisible keyword is no keyword: it is dropped, never written.
+  keywords: keywordList
+    .transform((list) => list.slice(0, TEXT_LIMITS.keywords * 4).map((k) => capText(k, TEXT_LIMITS.keyword)).filter(isVisible).slice(0, TEXT_LIMITS.keywords))
+    .refine((list) => list.length > 0, 'keywords are empty'),
 });
 
 export type ParseResult = { ok: true; result: ModelResult } | { ok: false; reason: string };
