@@ -6,6 +6,11 @@ const READ_ARGS = [
   '-G1',
   '-a',
   '-n',
+  // Text that is not valid UTF-8 (legacy IPTC without a charset marker, Latin-1 EXIF) comes as `base64:` bytes
+  // instead of `?`, and is decoded in `read` (UTF-8 where valid, else Windows-1252): one read, no guessing twice.
+  '-b',
+  '-charset',
+  'iptc=UTF8',
   '-File:FileType',
   '-Orientation',
   '-ImageWidth',
@@ -13,12 +18,17 @@ const READ_ARGS = [
   // -all, not -Title: only that returns every language of a lang-alt tag.
   '-XMP-dc:all',
   '-XMP-lr:HierarchicalSubject',
-  '-IPTC:ObjectName',
-  '-IPTC:Caption-Abstract',
-  '-IPTC:Keywords',
-  '-IPTC:CodedCharacterSet',
-  '-IPTC:ApplicationRecordVersion',
+  '-XMP-digiKam:TagsList',
+  '-XMP-microsoft:LastKeywordXMP',
+  // Every IPTC block: group IPTC (APP13) and IPTC2 (AFCP/FotoStation trailers).
+  '-IPTC:all',
   '-IFD0:ImageDescription',
+  '-IFD0:XPTitle',
+  '-IFD0:XPSubject',
+  '-IFD0:XPComment',
+  '-IFD0:XPKeywords',
+  '-IFD0:Make',
+  '-IFD0:Model',
   '-ExifIFD:DateTimeOriginal',
   '-Composite:GPSLatitude',
   '-Composite:GPSLongitude',
@@ -47,7 +57,7 @@ export class MetadataTool {
   }
 
   async read(file: string): Promise<MetadataRead> {
-    const tags = (await this.exiftool.readRaw(file, { readArgs: READ_ARGS, useMWG: false })) as RawTags;
+    const tags = decodeBytes((await this.exiftool.readRaw(file, { readArgs: READ_ARGS, useMWG: false })) as RawTags);
     const errors = Array.isArray(tags.errors) ? (tags.errors as string[]) : [];
     return {
       fileType: stringOf(tags['File:FileType']),
@@ -61,14 +71,25 @@ export class MetadataTool {
 
   /**
    * Write a copy of `file` with `tags` changed to `outFile` (which must not exist); `file` is not touched.
-   * Returns ExifTool's warnings; throws with ExifTool's error when nothing was written.
+   * Returns ExifTool's warnings; throws with ExifTool's error when nothing was written. With `minorErrors:
+   * 'stop'` ExifTool reports every `[minor]` problem and leaves a directory it would have to repair as it was
+   * (its warning then starts with `[Minor]`); with 'repair' (-m) it repairs silently.
    */
-  async write(file: string, tags: RawTags, options: { outFile: string; reencodeIptc?: boolean }): Promise<string[]> {
-    const writeArgs = ['-o', options.outFile];
-    // Legacy IPTC without a UTF-8 marker: copy it onto itself so ExifTool re-encodes what is kept as UTF-8.
-    if (options.reencodeIptc) writeArgs.push('-tagsFromFile', '@', '-IPTC:all');
-    const result = await this.exiftool.write(file, tags as never, { writeArgs, ignoreMinorErrors: true, useMWG: false });
+  async write(file: string, tags: RawTags, options: { outFile: string; minorErrors: 'stop' | 'repair' }): Promise<string[]> {
+    const result = await this.exiftool.write(file, escapeEntities(tags) as never, {
+      writeArgs: ['-o', options.outFile],
+      ignoreMinorErrors: options.minorErrors === 'repair',
+      useMWG: false,
+    });
     return (result.warnings ?? []).map(cleanMessage);
+  }
+
+  /** Every problem ExifTool's validator finds in `file` (one extra pass; only for files a write stopped on). */
+  async validate(file: string): Promise<string[]> {
+    const tags = (await this.exiftool.readRaw(file, { readArgs: ['-G4', '-a', '-validate', '-Warning'], useMWG: false })) as RawTags;
+    return Object.entries(tags)
+      .filter(([key, value]) => /(^|:)Warning$/u.test(key) && typeof value === 'string')
+      .map(([, value]) => value as string);
   }
 
   /** ExifTool's digest of the image data alone; costs a full pass over the file (~85 ms for 8 MP). */
@@ -111,4 +132,34 @@ function numberEndingWith(tags: RawTags, suffix: string): number | undefined {
 
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * exiftool-vendored writes with `-E` (ExifTool decodes HTML entities in the values) but leaves `&` as it is,
+ * so a keyword `R&amp;B` would be stored as `R&B`. Escaping `&` makes every value arrive byte for byte.
+ */
+function escapeEntities(tags: RawTags): RawTags {
+  const escape = (value: unknown): unknown =>
+    typeof value === 'string' ? value.replace(/&/gu, '&amp;') : Array.isArray(value) ? value.map(escape) : value;
+  return Object.fromEntries(Object.entries(tags).map(([key, value]) => [key, escape(value)]));
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const WINDOWS_1252 = new TextDecoder('windows-1252');
+
+/** Turn ExifTool's `base64:` values (text that is not valid UTF-8) back into text; real binary data stays as it came. */
+function decodeBytes(tags: RawTags): RawTags {
+  const decode = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(decode);
+    if (typeof value !== 'string' || !value.startsWith('base64:')) return value;
+    const bytes = Buffer.from(value.slice('base64:'.length), 'base64');
+    // Control characters other than tab and line breaks mean data, not text.
+    if (bytes.some((byte) => byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d)) return value;
+    try {
+      return UTF8.decode(bytes);
+    } catch {
+      return WINDOWS_1252.decode(bytes);
+    }
+  };
+  return Object.fromEntries(Object.entries(tags).map(([key, value]) => [key, decode(value)]));
 }

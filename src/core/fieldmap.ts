@@ -1,3 +1,4 @@
+import { IPTC_GROUPS, list, type ExistingText } from './existing.js';
 import { mergeKeywords } from './keywords.js';
 import { squashSpace, truncateUtf8 } from './text.js';
 import type { RawTags } from './exiftool.js';
@@ -15,58 +16,22 @@ export interface Destination {
 
 export interface WritePlan {
   tags: RawTags;
-  /** Legacy IPTC present without a UTF-8 marker: re-encode what is kept. */
-  reencodeIptc: boolean;
+  /**
+   * Tags of other programs assigned only to re-encode legacy IPTC (no UTF-8 marker) as UTF-8, value for value:
+   * written and verified, but not phototag's fields.
+   */
+  reencoded: string[];
+  /** Parts of the plan left out on purpose, and why (reported as warnings). */
+  notes: string[];
 }
 
-/** What a person (or an earlier tool) already put into the photo, by meaning. */
-export interface ExistingText {
-  title?: string;
-  description?: string;
-  keywords: string[];
-  hierarchical: string[];
-  /** Titles and descriptions per language code (x-default under the primary language's slot is `title`). */
-  titleByLang: Record<string, string>;
-  descriptionByLang: Record<string, string>;
-  iptcPresent: boolean;
-  iptcUtf8: boolean;
-}
-
-/** Camera firmware fills ImageDescription with its own name; that is no description a person wrote. */
-const CAMERA_FILLER = /^(|OLYMPUS DIGITAL CAMERA|SONY DSC|DIGITAL CAMERA|KONICA MINOLTA DIGITAL CAMERA|MINOLTA DIGITAL CAMERA|Exif_JPEG_PICTURE|default|Untitled|DCIM|SAMSUNG|LG Electronics|Picasa)$/iu;
-
-export function existingText(tags: RawTags): ExistingText {
-  const titleByLang: Record<string, string> = {};
-  const descriptionByLang: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tags)) {
-    const lang = /^XMP-dc:(Title|Description)-(.+)$/u.exec(key);
-    if (!lang || !text(value)) continue;
-    (lang[1] === 'Title' ? titleByLang : descriptionByLang)[lang[2]!.toLowerCase()] = text(value)!;
-  }
-  const exifDescription = text(tags['IFD0:ImageDescription']);
-  return {
-    title: text(tags['XMP-dc:Title']) ?? text(tags['IPTC:ObjectName']),
-    description:
-      text(tags['XMP-dc:Description']) ??
-      text(tags['IPTC:Caption-Abstract']) ??
-      (exifDescription && !CAMERA_FILLER.test(exifDescription) ? exifDescription : undefined),
-    keywords: mergeKeywords(list(tags['XMP-dc:Subject']), list(tags['IPTC:Keywords'])),
-    hierarchical: list(tags['XMP-lr:HierarchicalSubject']),
-    titleByLang,
-    descriptionByLang,
-    iptcPresent: Object.keys(tags).some((key) => key.startsWith('IPTC:')),
-    iptcUtf8: /utf8|\x1b%G/iu.test(String(tags['IPTC:CodedCharacterSet'] ?? '')),
-  };
-}
-
-export function isFullyTagged(existing: ExistingText): boolean {
-  return Boolean(existing.title && existing.description && existing.keywords.length > 0);
-}
+export { existingText, isFullyTagged, type ExistingText } from './existing.js';
 
 /**
  * Map the model's result to ExifTool tags: XMP lang-alt (x-default = primary language, one entry per extra
- * language), IPTC within its byte limits, EXIF ImageDescription. Unless `overwrite`, only empty fields are
- * filled and keywords are added to the ones already there.
+ * language, never an extra language without x-default), IPTC within its byte limits, EXIF ImageDescription,
+ * and the keyword lists other programs read first. Unless `overwrite`, only empty fields are filled and
+ * keywords are added to the ones already there.
  */
 export function planWrite(result: ModelResult, languages: readonly string[], existing: ExistingText, destination: Destination, overwrite: boolean): WritePlan {
   const primary = result[languages[0]!]!;
@@ -74,33 +39,92 @@ export function planWrite(result: ModelResult, languages: readonly string[], exi
   const title = squashSpace(primary.title);
   const description = squashSpace(primary.description);
 
-  if (overwrite || !existing.title) {
+  const writeTitle = overwrite || !existing.title;
+  const writeDescription = overwrite || !existing.description;
+  if (writeTitle) {
     tags['XMP-dc:Title-x-default'] = title;
     if (destination.iptc) tags['IPTC:ObjectName'] = truncateUtf8(title, IPTC_LIMITS.objectName);
   }
-  if (overwrite || !existing.description) {
+  if (writeDescription) {
     tags['XMP-dc:Description-x-default'] = description;
     if (destination.iptc) tags['IPTC:Caption-Abstract'] = truncateUtf8(description, IPTC_LIMITS.caption);
     if (destination.exif) tags['IFD0:ImageDescription'] = description;
   }
+  // Readers fall back to x-default: a lang-alt with only `ru` in it shows nothing in most of them.
+  const titleAlt = writeTitle || existing.titleXDefault;
+  const descriptionAlt = writeDescription || existing.descriptionXDefault;
   for (const lang of languages.slice(1)) {
     const extra = result[lang];
     if (!extra) continue;
-    if (overwrite || !existing.titleByLang[lang]) tags[`XMP-dc:Title-${lang}`] = squashSpace(extra.title);
-    if (overwrite || !existing.descriptionByLang[lang]) tags[`XMP-dc:Description-${lang}`] = squashSpace(extra.description);
+    if (titleAlt && (overwrite || !existing.titleByLang[lang.toLowerCase()])) tags[`XMP-dc:Title-${lang}`] = squashSpace(extra.title);
+    if (descriptionAlt && (overwrite || !existing.descriptionByLang[lang.toLowerCase()])) tags[`XMP-dc:Description-${lang}`] = squashSpace(extra.description);
   }
 
-  const generated = languages.flatMap((lang) => result[lang]?.keywords ?? []);
-  const keywords = overwrite ? mergeKeywords([], generated) : mergeKeywords(existing.keywords, generated);
-  const hierarchical = overwrite ? mergeKeywords([], generated) : mergeKeywords(existing.hierarchical, generated);
-  if (overwrite || keywords.length > existing.keywords.length || hierarchical.length > existing.hierarchical.length) {
-    tags['XMP-dc:Subject'] = keywords;
-    tags['XMP-lr:HierarchicalSubject'] = hierarchical;
-    if (destination.iptc) tags['IPTC:Keywords'] = mergeKeywords([], keywords.map((k) => truncateUtf8(k, IPTC_LIMITS.keyword)));
+  Object.assign(tags, planKeywords(languages.flatMap((lang) => result[lang]?.keywords ?? []), existing, destination, overwrite));
+  const notes: string[] = [];
+  const reencoded: string[] = [];
+  if (Object.keys(tags).some((key) => key.startsWith('IPTC:'))) {
+    tags['IPTC:CodedCharacterSet'] = 'UTF8';
+    const legacy = reencodeLegacyIptc(existing, tags);
+    if ('conflict' in legacy) {
+      for (const key of Object.keys(tags)) if (key.startsWith('IPTC:')) delete tags[key];
+      notes.push(`IPTC not written: its blocks hold different legacy-encoded ${legacy.conflict} values that a UTF-8 rewrite would merge (XMP holds the new text)`);
+    } else {
+      Object.assign(tags, legacy.tags);
+      reencoded.push(...Object.keys(legacy.tags));
+    }
   }
-  const writesIptc = Object.keys(tags).some((key) => key.startsWith('IPTC:'));
-  if (writesIptc) tags['IPTC:CodedCharacterSet'] = 'UTF8';
-  return { tags, reencodeIptc: writesIptc && existing.iptcPresent && !existing.iptcUtf8 };
+  return { tags, reencoded, notes };
+}
+
+/**
+ * Keywords: dc:subject and IPTC get the photo's keywords plus the new ones. digiKam reads the first of
+ * TagsList, HierarchicalSubject, …, dc:subject it finds, and Windows LastKeywordXMP: the new keywords go into
+ * those that exist, and a new HierarchicalSubject starts with the existing flat keywords.
+ */
+function planKeywords(generated: string[], existing: ExistingText, destination: Destination, overwrite: boolean): RawTags {
+  const keywords = overwrite ? mergeKeywords([], generated) : mergeKeywords(existing.keywords, generated);
+  if (!overwrite && keywords.length === existing.keywords.length) return {};
+  const tags: RawTags = { 'XMP-dc:Subject': keywords };
+  if (destination.iptc) tags['IPTC:Keywords'] = mergeKeywords([], keywords.map((k) => truncateUtf8(k, IPTC_LIMITS.keyword)));
+  tags['XMP-lr:HierarchicalSubject'] = overwrite || !existing.hierarchical ? keywords : mergeHierarchy(existing.hierarchical, generated, '|');
+  if (existing.tagsList) tags['XMP-digiKam:TagsList'] = overwrite ? keywords : mergeHierarchy(existing.tagsList, generated, '/');
+  if (existing.lastKeywordXmp) tags['XMP-microsoft:LastKeywordXMP'] = overwrite ? keywords : mergeKeywords(existing.lastKeywordXmp, generated);
+  return tags;
+}
+
+/** Add flat keywords to a hierarchical list, skipping any that is already there as a leaf (`Places|Lisbon`). */
+function mergeHierarchy(existing: readonly string[], generated: readonly string[], separator: string): string[] {
+  const leaves = existing.map((entry) => entry.split(separator).at(-1)!.trim());
+  const merged = mergeKeywords([...existing, ...leaves], generated);
+  return [...existing, ...merged.slice(existing.length + leaves.length)];
+}
+
+/**
+ * Legacy IPTC (no UTF-8 marker) is about to be declared UTF-8: every value that is not plain ASCII is assigned
+ * again, decoded, so it is stored as UTF-8; ASCII values stay byte for byte. ExifTool writes an assignment into
+ * every IPTC block (APP13 and AFCP/FotoStation trailers), so a value that differs between blocks cannot be
+ * re-encoded without merging them: that is a conflict.
+ */
+function reencodeLegacyIptc(existing: ExistingText, planned: RawTags): { tags: RawTags } | { conflict: string } {
+  const blocks = IPTC_GROUPS.map((group) => existing.iptc[group]).filter((block) => block !== undefined);
+  if (!blocks.some((block) => !block.utf8)) return { tags: {} };
+  const names = new Set(blocks.filter((block) => !block.utf8).flatMap((block) => Object.keys(block.tags)));
+  const tags: RawTags = {};
+  for (const name of names) {
+    const key = `IPTC:${name}`;
+    if (key in planned) continue;
+    const values = blocks.map((block) => block.tags[name]);
+    if (!values.some((value, i) => !blocks[i]!.utf8 && nonAscii(value))) continue;
+    const [value] = values;
+    if (values.some((other) => JSON.stringify(other) !== JSON.stringify(value)) || list(value).some((item) => item.startsWith('base64:'))) return { conflict: name };
+    tags[key] = value;
+  }
+  return { tags };
+}
+
+function nonAscii(value: unknown): boolean {
+  return list(value).some((item) => /[^\x00-\x7f]/u.test(item));
 }
 
 /** Tags whose read-back value differs from what was written: [tag, wanted, found]. */
@@ -114,15 +138,4 @@ export function verifyWrite(wanted: RawTags, found: RawTags): string[] {
     if (want.length !== got.length || want.some((item, i) => String(item) !== got[i])) mismatches.push(readKey);
   }
   return mismatches;
-}
-
-function text(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const trimmed = String(value).trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function list(value: unknown): string[] {
-  if (value === undefined || value === null || value === '') return [];
-  return (Array.isArray(value) ? value : [value]).map((item) => String(item));
 }

@@ -52,19 +52,39 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
   const dir = path.dirname(target.file);
   const base = path.basename(target.file);
   const temp = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-${base}`);
-  const warnings: string[] = [];
+  const warnings: string[] = [...plan.notes];
   let tags = plan.tags;
   // A new sidecar is made from the photo's own metadata; anything else is rewritten from itself.
   const source = target.create ? target.photo : target.file;
-  const write = (what: RawTags) => tool.write(source, what, { outFile: temp, reencodeIptc: plan.reencodeIptc && !target.create });
-  // ExifTool's own warnings (often about reading the source) matter only if the read-back then differs.
+  // ExifTool's own warnings for the write (often about the source): reported with the result.
   const exiftoolWarnings: string[] = [];
+  const repair = async (what: RawTags, stoppedOn: string[]): Promise<string[]> => {
+    await fs.rm(temp, { force: true });
+    const dropped = droppedValues([...stoppedOn, ...(await tool.validate(source))], what);
+    if (dropped.length > 0) {
+      throw new PhotoError('write-failed', `not written: ExifTool would repair this file by dropping ${dropped.join('; ')}, which phototag does not own; the photo was left untouched`);
+    }
+    return [...stoppedOn, ...(await tool.write(source, what, { outFile: temp, minorErrors: 'repair' }))];
+  };
+  // First without -m, so ExifTool names every [minor] problem; a file it would have to repair is looked at
+  // before it is written with -m, and refused if the repair drops another program's value.
+  const write = async (what: RawTags): Promise<string[]> => {
+    let written: string[];
+    try {
+      written = await tool.write(source, what, { outFile: temp, minorErrors: 'stop' });
+    } catch (error) {
+      if (!/\[minor\]/iu.test(exiftoolError(error))) throw error;
+      return repair(what, [exiftoolError(error)]);
+    }
+    const stoppedOn = written.filter((warning) => warning.startsWith('[Minor]'));
+    return stoppedOn.length > 0 ? repair(what, stoppedOn) : written;
+  };
   try {
     try {
       exiftoolWarnings.push(...(await write(tags)));
     } catch (error) {
       // Some cameras write EXIF that ExifTool refuses to rewrite; XMP and IPTC still go in.
-      if (!('IFD0:ImageDescription' in tags)) throw error;
+      if (error instanceof PhotoError || !('IFD0:ImageDescription' in tags)) throw error;
       tags = Object.fromEntries(Object.entries(tags).filter(([tag]) => tag !== 'IFD0:ImageDescription'));
       await fs.rm(temp, { force: true });
       exiftoolWarnings.push(...(await write(tags)));
@@ -84,11 +104,45 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     await options.beforeCommit?.(temp);
     if (options.keepOriginal && !target.create) await fs.copyFile(target.file, `${target.file}_original`);
     await fs.rename(temp, target.file);
-    return { fieldsWritten: Object.keys(tags).map((tag) => tag.replace(/-x-default$/u, '')), warnings };
+    return {
+      fieldsWritten: Object.keys(tags)
+        .filter((tag) => !plan.reencoded.includes(tag))
+        .map((tag) => tag.replace(/-x-default$/u, '')),
+      warnings: [...new Set([...warnings, ...exiftoolWarnings])],
+    };
   } catch (error) {
     await fs.rm(temp, { force: true });
     await fs.rm(`${temp}_exiftool_tmp`, { force: true });
     if (error instanceof PhotoError) throw error;
     throw new PhotoError('write-failed', `cannot write metadata: ${exiftoolError(error)}`);
   }
+}
+
+/** XMP properties phototag writes, by local name (the prefix of a namespace is the file's choice). */
+const OWNED_XMP: Record<string, string> = {
+  'XMP-dc:Title': 'title',
+  'XMP-dc:Description': 'description',
+  'XMP-dc:Subject': 'subject',
+  'XMP-lr:HierarchicalSubject': 'hierarchicalsubject',
+  'XMP-digiKam:TagsList': 'tagslist',
+  'XMP-microsoft:LastKeywordXMP': 'lastkeywordxmp',
+};
+
+/**
+ * What ExifTool's repair of a broken file would throw away that is not rewritten by this plan: a duplicate XMP
+ * property keeps only one value, IPTC after a record 0 is ignored, an improperly enclosed property is lost.
+ */
+export function droppedValues(problems: readonly string[], tags: RawTags): string[] {
+  const rewritten = new Set(Object.keys(tags).map((tag) => OWNED_XMP[tag.replace(/-[a-zA-Z]{1,8}(-[a-zA-Z0-9-]+)?$/u, '')]).filter(Boolean));
+  const dropped = new Set<string>();
+  for (const problem of problems) {
+    const duplicate = /Duplicate XMP property: ([^\s/]+)/u.exec(problem);
+    if (duplicate) {
+      const local = duplicate[1]!.split(':').at(-1)!.toLowerCase();
+      if (!rewritten.has(local)) dropped.add(`a duplicate value of XMP ${duplicate[1]}`);
+    } else if (/subsequent records ignored|Improperly enclosed XMP property|Error parsing XMP/iu.test(problem)) {
+      dropped.add(problem.replace(/^\[minor\] /iu, ''));
+    }
+  }
+  return [...dropped];
 }

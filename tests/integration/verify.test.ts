@@ -37,7 +37,7 @@ describe('image data digest', () => {
       const format = formatOf((await tool.read(file!)).fileType)!;
       const before = await imageDataHash(file!, format, tool);
       expect(before).toBeTruthy();
-      await writeVerified(tool, { photo: file!, file: file!, create: false, imageDataHash: before, format }, { tags: { 'XMP-dc:Title-x-default': 'Checked' }, reencodeIptc: false }, { keepOriginal: false });
+      await writeVerified(tool, { photo: file!, file: file!, create: false, imageDataHash: before, format }, { tags: { 'XMP-dc:Title-x-default': 'Checked' }, reencoded: [], notes: [] }, { keepOriginal: false });
       expect(await imageDataHash(file!, format, tool)).toBe(before);
       expect((await readTags(file!))['XMP-dc:Title']).toBe('Checked');
     }
@@ -52,7 +52,7 @@ describe('verified write', () => {
     const hash = sha256(gif!);
     const format = formatOf('GIF')!;
     // GIF cannot hold IPTC: ExifTool skips the tag without an error, and only the read-back notices.
-    const plan = { tags: { 'XMP-dc:Title-x-default': 'Title', 'IPTC:Keywords': ['lost'] }, reencodeIptc: false };
+    const plan = { tags: { 'XMP-dc:Title-x-default': 'Title', 'IPTC:Keywords': ['lost'] }, reencoded: [], notes: [] };
     const error = await writeVerified(tool, { photo: gif!, file: gif!, create: false, imageDataHash: await imageDataHash(gif!, format, tool), format }, plan, { keepOriginal: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PhotoError);
     expect((error as PhotoError).kind).toBe('verify-failed');
@@ -66,7 +66,7 @@ describe('verified write', () => {
     dirs.push(dir);
     const [photo] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg']);
     const hash = sha256(photo!);
-    const error = await writeVerified(tool, { photo: photo!, file: photo!, create: false, imageDataHash: 'digest-of-other-pixels', format: formatOf('JPEG')! }, { tags: { 'XMP-dc:Title-x-default': 'x' }, reencodeIptc: false }, { keepOriginal: false }).catch((e: unknown) => e);
+    const error = await writeVerified(tool, { photo: photo!, file: photo!, create: false, imageDataHash: 'digest-of-other-pixels', format: formatOf('JPEG')! }, { tags: { 'XMP-dc:Title-x-default': 'x' }, reencoded: [], notes: [] }, { keepOriginal: false }).catch((e: unknown) => e);
     expect((error as PhotoError).kind).toBe('verify-failed');
     expect((error as Error).message).toContain('image data changed');
     expect(sha256(photo!)).toBe(hash);
@@ -79,7 +79,7 @@ describe('verified write', () => {
     const [photo] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg']);
     fs.chmodSync(photo!, 0o640);
     const format = formatOf('JPEG')!;
-    await writeVerified(tool, { photo: photo!, file: photo!, create: false, imageDataHash: await imageDataHash(photo!, format, tool), format }, { tags: { 'XMP-dc:Title-x-default': 'x' }, reencodeIptc: false }, { keepOriginal: false });
+    await writeVerified(tool, { photo: photo!, file: photo!, create: false, imageDataHash: await imageDataHash(photo!, format, tool), format }, { tags: { 'XMP-dc:Title-x-default': 'x' }, reencoded: [], notes: [] }, { keepOriginal: false });
     expect(fs.statSync(photo!).mode & 0o777).toBe(0o640);
   });
 });

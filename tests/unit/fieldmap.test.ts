@@ -23,7 +23,7 @@ describe('planWrite', () => {
       'IPTC:Keywords': ['barn', 'farm', 'dawn', 'амбар', 'ферма'],
       'IPTC:CodedCharacterSet': 'UTF8',
     });
-    expect(plan.reencodeIptc).toBe(false);
+    expect(plan.reencoded).toEqual([]);
   });
 
   it('keeps what a person wrote and only adds keywords', () => {
@@ -63,9 +63,21 @@ describe('planWrite', () => {
     expect(Object.keys(plan.tags).filter((t) => !t.startsWith('XMP'))).toEqual([]);
   });
 
-  it('re-encodes legacy IPTC that has no UTF-8 marker', () => {
-    const plan = planWrite(result, ['en'], existingText({ 'IPTC:Caption-Abstract': 'Straße' }), jpeg, false);
-    expect(plan.reencodeIptc).toBe(true);
+  it('re-encodes the non-ASCII values of legacy IPTC (no UTF-8 marker) it keeps, and leaves ASCII ones alone', () => {
+    const plan = planWrite(result, ['en'], existingText({ 'IPTC:Caption-Abstract': 'Straße', 'IPTC:City': 'Köln', 'IPTC:TimeCreated': '16:51:00', 'IPTC:Keywords': ['Müll', 'x'] }), jpeg, false);
+    // The caption is the person's (kept, not replaced): assigned again only to be stored as UTF-8.
+    expect(plan.reencoded).toEqual(['IPTC:Caption-Abstract', 'IPTC:City']);
+    expect(plan.tags['IPTC:City']).toBe('Köln');
+    expect(plan.tags['IPTC:Caption-Abstract']).toBe('Straße');
+    expect(plan.tags['IPTC:TimeCreated']).toBeUndefined();
+    expect(plan.tags['IPTC:Keywords']).toEqual(['Müll', 'x', 'barn', 'farm', 'dawn']);
+  });
+
+  it('writes no IPTC when two legacy IPTC blocks disagree on a value it would have to re-encode', () => {
+    const plan = planWrite(result, ['en'], existingText({ 'IPTC:Credit': 'Åke', 'IPTC2:Credit': 'Örjan' }), jpeg, false);
+    expect(Object.keys(plan.tags).filter((tag) => tag.startsWith('IPTC'))).toEqual([]);
+    expect(plan.notes.join(' ')).toMatch(/IPTC not written: .*Credit/);
+    expect(plan.tags['XMP-dc:Title-x-default']).toBe('Red barn at dawn');
   });
 });
 
