@@ -1,4 +1,5 @@
-import { loadConfig, maskSecrets } from '../core/config/load.js';
+import { loadConfig } from '../core/config/load.js';
+import { maskSecrets } from '../core/config/secrets.js';
 import { dataDirOf } from '../core/data-dir.js';
 
 export async function runConfig(flags: { config?: string; json?: boolean }): Promise<void> {

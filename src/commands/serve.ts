@@ -1,4 +1,5 @@
 import { loadConfig } from '../core/config/load.js';
+import { secretValues } from '../core/config/secrets.js';
 import { createLogger, type Level } from '../daemon/log.js';
 import { startDaemon } from '../daemon/serve.js';
 import { flagsToConfig, type TagFlags } from './options.js';
@@ -20,7 +21,7 @@ export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<
     Object.entries({ watch: flags.watch, port: flags.port, host: flags.host, tokenFile: flags.tokenFile, scanOnStart: flags.initialScan === false ? false : undefined, polling: flags.polling }).filter(([, v]) => v !== undefined),
   );
   const { config } = await loadConfig({ configFile: flags.config, flags: { ...flagsToConfig(flags), ...(Object.keys(serveFlags).length ? { serve: serveFlags } : {}) } });
-  const log = createLogger({ level: flags.logLevel, secrets: [config.apiKey, config.serve.token, config.telegram.token, process.env.TELEGRAM_BOT_TOKEN, process.env.PHOTOTAG_API_KEY, process.env.OPENROUTER_API_KEY, process.env.OPENAI_API_KEY] });
+  const log = createLogger({ level: flags.logLevel, secrets: secretValues(config) });
   const daemon = await startDaemon(config, log);
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   // The promise of serve.shutdownSeconds: whatever still hangs (a stuck ExifTool, a socket) does not keep the

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as tar from 'tar';
+import { withoutSecrets } from './config/secrets.js';
 import { FatalError } from './errors.js';
 import { hashFile } from './hash.js';
 import { isAlive, type ProcessIdentity } from './process-identity.js';
-import { SCHEMA_VERSION, Store } from './store.js';
+import { MIGRATIONS, SCHEMA_VERSION, Store } from './store.js';
 
 /** Archives phototag made: `phototag-YYYYMMDD-HHMMSS.tar.gz` (prune touches nothing else). */
 const ARCHIVE = /^phototag-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-\d+)?\.tar\.gz$/u;
@@ -94,6 +95,10 @@ export async function verifyBackup(file: string): Promise<{ manifest: Manifest; 
     try {
       const result = db.pragma('integrity_check', { simple: true });
       if (result !== 'ok') throw new BackupError(`${file}: the database fails SQLite's integrity check (${String(result)})`);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) throw new BackupError(`${file}: made by a newer phototag (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade phototag first`);
+      const stranger = foreignSchema(db, version);
+      if (stranger) throw new BackupError(`${file}: refused: its database holds ${stranger}, which phototag does not create (only phototag's own tables and indexes are restored)`);
     } finally {
       db.close();
     }
@@ -171,13 +176,30 @@ export function runningServer(dataDir: string): ProcessIdentity | undefined {
   }
 }
 
-/** Every key that looks like a secret goes, at any depth. */
-export function withoutSecrets(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([key]) => !/key|token|secret|password/iu.test(key))
-      .map(([key, inner]) => [key, inner && typeof inner === 'object' && !Array.isArray(inner) ? withoutSecrets(inner as Record<string, unknown>) : inner]),
-  );
+/**
+ * What in the archive's schema phototag's own migrations (up to its `user_version`) would not have made: a
+ * trigger, a view, an extra table or index, or a table of ours with a different definition. A restored database
+ * is run by phototag as it is, so anything else (a trigger that rewrites every title) must not get in.
+ */
+function foreignSchema(db: Database.Database, version: number): string | undefined {
+  const reference = new Database(':memory:');
+  try {
+    for (const migration of MIGRATIONS.slice(0, version)) reference.exec(migration);
+    const expected = new Map(schemaOf(reference).map((item) => [`${item.type} ${item.name}`, item.sql]));
+    for (const item of schemaOf(db)) {
+      const known = expected.get(`${item.type} ${item.name}`);
+      if (known === undefined) return `a ${item.type} "${item.name}"`;
+      if (known !== item.sql) return `a ${item.type} "${item.name}" defined differently`;
+    }
+    return undefined;
+  } finally {
+    reference.close();
+  }
+}
+
+function schemaOf(db: Database.Database): { type: string; name: string; sql: string }[] {
+  const rows = db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex_%' ORDER BY type, name`).all() as { type: string; name: string; sql: string | null }[];
+  return rows.map((row) => ({ type: row.type, name: row.name, sql: (row.sql ?? '').replace(/\s+/gu, ' ').trim() }));
 }
 
 function rowCounts(db: Database.Database): Record<string, number> {

@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupError, createBackup, pruneBackups, restoreBackup, SERVE_LOCK, verifyBackup } from '../../src/core/backup.js';
+import { loadConfig } from '../../src/core/config/load.js';
 import { currentProcess } from '../../src/core/process-identity.js';
 import { computeStats } from '../../src/core/stats.js';
 import { MIGRATIONS, SCHEMA_VERSION, Store } from '../../src/core/store.js';
@@ -94,6 +95,37 @@ describe('archives', () => {
     expect(raw).toContain('"allowedUsers"');
   });
 
+  it('keeps every non-secret config key through a backup (maxKeywords, bannedKeywords, serve.tokenFile …) and no secret', async () => {
+    const data = path.join(dir, 'config-round-trip');
+    Store.inDataDir(data).close();
+    const { config } = await loadConfig({
+      env: {},
+      flags: {
+        apiKey: SECRET,
+        maxKeywords: 12,
+        bannedKeywords: ['nsfw'],
+        requiredKeywords: ['studio'],
+        folderKeywords: { '/photos/paris': ['Paris'] },
+        telegram: { token: '123456:ABC-bot-token', allowedUsers: [7] },
+        serve: { token: 'serve-token-0123456789', tokenFile: '/etc/phototag/token', watch: ['/photos'] },
+      },
+    });
+    const { file } = await createBackup({ dataDir: data, dir: path.join(data, 'archives'), config: { ...config }, version: 'test' });
+    const { dir: unpacked } = await verifyBackup(file);
+    const saved = JSON.parse(fs.readFileSync(path.join(unpacked, 'config.json'), 'utf8')) as Record<string, unknown>;
+    fs.rmSync(unpacked, { recursive: true, force: true });
+    const expected = JSON.parse(JSON.stringify(config)) as Record<string, Record<string, unknown>>;
+    delete expected.apiKey;
+    delete expected.telegram!.token;
+    delete expected.serve!.token;
+    expect(saved).toEqual(expected);
+    expect(saved).toMatchObject({ maxKeywords: 12, bannedKeywords: ['nsfw'], requiredKeywords: ['studio'], folderKeywords: { '/photos/paris': ['Paris'] }, serve: { tokenFile: '/etc/phototag/token' } });
+    const raw = JSON.stringify(saved);
+    for (const secret of [SECRET, 'ABC-bot-token', 'serve-token-0123456789']) expect(raw).not.toContain(secret);
+    // The restored config is valid as it is.
+    await expect(loadConfig({ env: {}, flags: saved as never })).resolves.toBeDefined();
+  });
+
   it.each([
     ['truncated', (bytes: Buffer) => bytes.subarray(0, Math.floor(bytes.length / 2)), /damaged or not a phototag backup/],
     ['corrupted', (bytes: Buffer) => Buffer.concat([bytes.subarray(0, 200), Buffer.from(bytes.subarray(200, 260).map((b) => b ^ 0xff)), bytes.subarray(260)]), /damaged/],
@@ -109,6 +141,27 @@ describe('archives', () => {
     expect((error as Error).message).toContain(bad);
     expect(sha256(path.join(data, 'phototag.db'))).toBe(before);
     expect(fs.readdirSync(data).filter((f) => f.includes('before-restore'))).toEqual([]);
+  });
+
+  it.each([
+    ['a trigger', `CREATE TRIGGER hacked AFTER UPDATE ON photos BEGIN UPDATE photos SET title = 'HACKED'; END`, /holds a trigger "hacked"/],
+    ['a view', `CREATE VIEW everything AS SELECT * FROM photos`, /holds a view "everything"/],
+    ['an extra table', `CREATE TABLE extra (x)`, /holds a table "extra"/],
+  ])('refuses an archive whose database carries %s, in one line, and changes nothing', async (_what, sql, message) => {
+    const data = path.join(dir, `foreign-${_what.replace(/ /g, '-')}`);
+    const store = Store.inDataDir(data);
+    store.jobs.recordOutcome({ path: '/photos/a.jpg', size: 1, mtimeMs: 1, status: 'done', source: 'cli', title: 'A', keywords: ['x'] });
+    store.close();
+    const db = new Database(path.join(data, 'phototag.db'));
+    db.exec(sql);
+    db.close();
+    const { file } = await createBackup({ dataDir: data, dir: path.join(data, 'archives'), config: {}, version: 'test' });
+    const target = path.join(dir, `foreign-target-${_what.replace(/ /g, '-')}`);
+    const error = await restoreBackup(file, { dataDir: target, force: false }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackupError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+    expect(fs.existsSync(path.join(target, 'phototag.db'))).toBe(false);
   });
 
   it('refuses to restore while phototag serve runs on the data dir, unless --force; keeps a restore point', async () => {

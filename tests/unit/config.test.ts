@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, maskSecrets } from '../../src/core/config/load.js';
+import { loadConfig } from '../../src/core/config/load.js';
+import { maskSecrets } from '../../src/core/config/secrets.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { tempDir } from '../support/corpus.js';
 

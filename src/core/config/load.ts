@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { configSchema, SECRET_KEYS, SERVE_SECRET_KEYS, TELEGRAM_SECRET_KEYS, type Config, type ConfigInput } from './schema.js';
+import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { describeIssue } from './describe.js';
 import { splitList } from '../text.js';
 
@@ -122,17 +122,4 @@ function coerce(key: keyof ConfigInput, raw: string): unknown {
 
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-/** The config as `phototag config` prints it: secrets replaced by a mask. */
-export function maskSecrets(config: Config): Record<string, unknown> {
-  const masked: Record<string, unknown> = { ...config };
-  for (const key of SECRET_KEYS) if (masked[key] !== undefined) masked[key] = '********';
-  const serve: Record<string, unknown> = { ...config.serve };
-  for (const key of SERVE_SECRET_KEYS) if (serve[key] !== undefined) serve[key] = '********';
-  masked.serve = serve;
-  const telegram: Record<string, unknown> = { ...config.telegram };
-  for (const key of TELEGRAM_SECRET_KEYS) if (telegram[key] !== undefined) telegram[key] = '********';
-  masked.telegram = telegram;
-  return masked;
 }

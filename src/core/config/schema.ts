@@ -9,12 +9,15 @@ const language = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/u, 'a language code such as "en" or "ru"');
 
-/** Every config key, its type and default. README's "Configuration" table mirrors this. */
+/**
+ * Every config key, its type and default. README's "Configuration" table mirrors this. A key marked
+ * `.meta({ secret: true })` is never printed, logged or backed up (src/core/config/secrets.ts reads the marks).
+ */
 export const configSchema = z
   .object({
     provider: z.enum(PROVIDERS).optional(),
     baseUrl: z.url({ protocol: /^https?$/u }).optional(),
-    apiKey: z.string().min(1).optional(),
+    apiKey: z.string().min(1).optional().meta({ secret: true }),
     model: z.string().min(1).default('auto'),
     languages: z.array(language).min(1).default(['en']),
     maxKeywords: z.int().min(1).max(200).default(30),
@@ -42,7 +45,7 @@ export const configSchema = z
     telegram: z
       .object({
         /** The bot token from @BotFather; prefer TELEGRAM_BOT_TOKEN. */
-        token: z.string().min(1).optional(),
+        token: z.string().min(1).optional().meta({ secret: true }),
         allowedUsers: z.array(z.int().positive()).default([]),
         allowGroups: z.boolean().default(false),
         /** A self-hosted Bot API server (its downloads go beyond 20 MB). */
@@ -71,7 +74,7 @@ export const configSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: z.int().min(0).max(65535).default(8787),
         /** Bearer token for state-changing requests; prefer tokenFile. */
-        token: z.string().min(16, 'a token of at least 16 characters').optional(),
+        token: z.string().min(16, 'a token of at least 16 characters').optional().meta({ secret: true }),
         tokenFile: z.string().min(1).optional(),
         scanOnStart: z.boolean().default(true),
         polling: z.boolean().default(false),
@@ -89,8 +92,3 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
-
-/** Keys whose values are never printed, logged or backed up. */
-export const SECRET_KEYS = ['apiKey'] as const;
-export const SERVE_SECRET_KEYS = ['token'] as const;
-export const TELEGRAM_SECRET_KEYS = ['token'] as const;
