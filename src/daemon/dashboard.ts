@@ -1,5 +1,13 @@
-/** The dashboard: one self-contained page that reads /stats and /api/recent; retry asks for the token once. */
-export const DASHBOARD_HTML = `<!doctype html>
+/**
+ * The dashboard: one self-contained page that reads /stats and /api/recent. It asks for the token once (kept in
+ * sessionStorage, sent as a bearer header): for Retry, and for everything when the daemon listens beyond loopback.
+ * Without a configured token there is no Retry button (the server would refuse it).
+ */
+export function dashboardHtml(options: { tokenEverywhere: boolean; retry: boolean }): string {
+  return PAGE.replace('<body>', `<body data-token-everywhere="${String(options.tokenEverywhere)}" data-retry="${String(options.retry)}">`);
+}
+
+const PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -38,30 +46,46 @@ export const DASHBOARD_HTML = `<!doctype html>
 <table><tbody id="failures"></tbody></table>
 <script>
 const el = (id) => document.getElementById(id);
+const tokenEverywhere = document.body.dataset.tokenEverywhere === 'true';
+const retryEnabled = document.body.dataset.retry === 'true';
+const KEY = 'phototag-token';
+function token() {
+  let value = sessionStorage.getItem(KEY);
+  if (!value) { value = prompt('Token for phototag (serve.tokenFile)'); if (!value) return undefined; sessionStorage.setItem(KEY, value); }
+  return value;
+}
+async function api(path, init = {}, needsToken = tokenEverywhere) {
+  const headers = { ...(init.headers || {}) };
+  if (needsToken) { const value = token(); if (!value) throw new Error('a token is needed'); headers.authorization = 'Bearer ' + value; }
+  const res = await fetch(path, { ...init, headers });
+  if (res.status === 401) { sessionStorage.removeItem(KEY); throw new Error((await res.json()).error); }
+  return res;
+}
 const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; };
 async function refresh() {
-  const stats = await (await fetch('/stats')).json();
+  try { await show(); } catch (error) { el('message').textContent = error.message; }
+}
+async function show() {
+  const stats = await (await api('/stats')).json();
   for (const key of ['done', 'skipped', 'failed', 'queued', 'cacheHits']) el(key).textContent = stats.totals[key];
   el('cost').textContent = '$' + stats.totals.cost.toFixed(4);
   const days = stats.perDay.slice(-30);
   const most = Math.max(1, ...days.map((d) => d.done + d.failed + d.skipped));
   el('days').replaceChildren(...days.map((d) => { const bar = document.createElement('div'); bar.className = 'day'; bar.title = d.day + ': ' + d.done + ' done'; bar.style.height = Math.round(((d.done + d.failed + d.skipped) / most) * 100) + '%'; return bar; }));
-  const recent = await (await fetch('/api/recent')).json();
+  const recent = await (await api('/api/recent')).json();
   el('recent').replaceChildren(...recent.done.map((p) => { const tr = document.createElement('tr'); tr.className = 'photo'; tr.append(cell(p.path), cell(p.title || ''), cell(p.keywords.join(', '), 'kw')); return tr; }));
   el('failures').replaceChildren(...recent.failed.map((p) => {
     const tr = document.createElement('tr'); tr.className = 'failure';
-    const button = document.createElement('button'); button.textContent = 'Retry'; button.className = 'retry';
-    button.onclick = () => retry(p.path);
-    const td = document.createElement('td'); td.append(button);
+    const td = document.createElement('td');
+    if (retryEnabled) { const button = document.createElement('button'); button.textContent = 'Retry'; button.className = 'retry'; button.onclick = () => retry(p.path); td.append(button); }
     tr.append(cell(p.path), cell(p.kind || '', 'err'), cell(p.error || '', 'err'), td); return tr;
   }));
 }
 async function retry(path) {
-  let token = localStorage.getItem('phototag-token');
-  if (!token) { token = prompt('Token for phototag (serve.tokenFile)'); if (!token) return; localStorage.setItem('phototag-token', token); }
-  const res = await fetch('/api/retry', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: JSON.stringify({ paths: [path] }) });
-  if (res.status === 401) localStorage.removeItem('phototag-token');
-  el('message').textContent = res.ok ? '' : (await res.json()).error;
+  try {
+    const res = await api('/api/retry', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ paths: [path] }) }, true);
+    el('message').textContent = res.ok ? '' : (await res.json()).error;
+  } catch (error) { el('message').textContent = error.message; }
   await refresh();
 }
 refresh();

@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import { FatalError } from '../core/errors.js';
 import type { Logger } from './log.js';
-import { DASHBOARD_HTML } from './dashboard.js';
+import { dashboardHtml } from './dashboard.js';
 
 export interface HttpHandlers {
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -15,16 +16,39 @@ export interface HttpHandlers {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/u;
 
+/** `POST /api/retry`: which failed photos to queue again; `{}` means all of them. Anything else is a 400. */
+const retryBody = z
+  .object({
+    paths: z.array(z.string().min(1)).min(1).max(100_000).optional(),
+    kind: z.string().regex(/^[a-z-]{1,40}$/u).optional(),
+  })
+  .strict();
+
+const MAX_BODY = 1 << 20;
+
+class BadRequest extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The daemon's HTTP face (node:http): health, readiness, stats, metrics, the dashboard and one authenticated action. */
 export class HttpEndpoint {
   private server?: http.Server;
+  /** Bound to loopback: data routes are open to this machine; beyond it every route but /healthz needs the token. */
+  private readonly loopback: boolean;
+  private port = 0;
 
   constructor(
     private readonly options: { host: string; port: number; token?: string },
     private readonly handlers: HttpHandlers,
     private readonly log: Logger,
   ) {
-    if (!LOOPBACK.test(options.host) && !options.token) {
+    this.loopback = LOOPBACK.test(options.host);
+    if (!this.loopback && !options.token) {
       throw new FatalError(`Refusing to listen on ${options.host} without a token: set serve.tokenFile (or --token-file), or bind 127.0.0.1`);
     }
   }
@@ -43,6 +67,7 @@ export class HttpEndpoint {
     });
     this.server = server;
     const address = server.address() as AddressInfo;
+    this.port = address.port;
     this.log.info('http endpoint listening', { url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/` });
     return address;
   }
@@ -59,6 +84,11 @@ export class HttpEndpoint {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
+    // DNS rebinding: a web page on evil.example whose name now points at 127.0.0.1 must not read the data.
+    if (this.loopback && !this.knownHost(req.headers.host)) return send(res, 421, { error: 'unexpected Host header: use http://127.0.0.1 or http://localhost with the port' });
+    // Beyond loopback every route but /healthz needs the token; the dashboard page itself holds no data and asks for it.
+    const open = route === 'GET /healthz' || route === 'GET /';
+    if (!this.loopback && !open && !this.authorized(req)) return send(res, 401, { error: 'a valid bearer token is required' });
     switch (route) {
       case 'GET /healthz':
         return send(res, 200, { status: 'ok' });
@@ -72,21 +102,34 @@ export class HttpEndpoint {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(await this.handlers.metrics());
       case 'GET /':
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'", 'x-content-type-options': 'nosniff' });
-        return void res.end(DASHBOARD_HTML);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+        return void res.end(dashboardHtml({ tokenEverywhere: !this.loopback, retry: this.options.token !== undefined }));
       case 'GET /api/recent':
         return send(res, 200, this.handlers.recent());
       case 'POST /api/retry': {
         if (!this.authorized(req)) return send(res, this.options.token ? 401 : 403, { error: this.options.token ? 'a valid bearer token is required' : 'no token is configured (serve.tokenFile): state-changing requests are disabled' });
-        const body = await readJson(req);
-        const paths = Array.isArray(body.paths) ? body.paths.filter((p): p is string => typeof p === 'string') : undefined;
-        const requeued = this.handlers.retry({ paths: paths?.length ? paths : undefined, kind: typeof body.kind === 'string' ? body.kind : undefined });
+        let body: z.infer<typeof retryBody>;
+        try {
+          body = await readBody(req);
+        } catch (error) {
+          if (error instanceof BadRequest) return send(res, error.status, { error: error.message });
+          throw error;
+        }
+        const requeued = this.handlers.retry({ paths: body.paths, kind: body.kind });
         this.log.info('retry requested over http', { requeued });
         return send(res, 200, { requeued });
       }
       default:
         return send(res, url.pathname.startsWith('/api/') || ['/healthz', '/readyz', '/stats', '/metrics', '/'].includes(url.pathname) ? 405 : 404, { error: `no ${route}` });
     }
+  }
+
+  /** The Host a browser sends for this server: localhost, 127.0.0.1 or [::1] (or the bound address) with our port. */
+  private knownHost(host: string | undefined): boolean {
+    if (!host) return false;
+    const names = new Set(['localhost', '127.0.0.1', '[::1]', this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host]);
+    const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/u.exec(host.toLowerCase());
+    return match !== null && names.has(match[1]!) && (match[2] === undefined ? this.port === 80 : Number(match[2]) === this.port);
   }
 
   private authorized(req: http.IncomingMessage): boolean {
@@ -104,18 +147,25 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(`${JSON.stringify(body)}\n`);
 }
 
-async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+/** The request body as the retry schema wants it; a body that is not that (truncated, wrong types, too big) is a 400/413. */
+async function readBody(req: http.IncomingMessage): Promise<z.infer<typeof retryBody>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > 1 << 20) return {};
+    if (size > MAX_BODY) throw new BadRequest(413, 'the request body is larger than 1 MB');
     chunks.push(chunk as Buffer);
   }
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    return {};
+    throw new BadRequest(400, 'the body must be JSON: {} (all failed photos), {"paths": ["…"]} or {"kind": "transient"}');
   }
+  const parsed = retryBody.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new BadRequest(400, `invalid body: ${issue.path.length ? `"${issue.path.join('.')}" ` : ''}${issue.message}`);
+  }
+  return parsed.data;
 }

@@ -67,5 +67,44 @@ describe('the dashboard in headless Chromium', () => {
       served.child.kill('SIGTERM');
       await served.exit;
     }
+
+    // Without a token there is no Retry button: the server would refuse it.
+    fake.push({ type: 'http', status: 500 });
+    const [other] = copyCorpus(dir, [['jpeg/olympus-pen-e-p3.jpg', 'other.jpg']]);
+    await tag('--max-attempts', '1', other!);
+    const open = await startServe([...provider], env);
+    try {
+      const page = await browser.newPage();
+      await page.goto(open.url);
+      await page.waitForFunction(() => document.querySelectorAll('tr.failure').length === 1);
+      expect(await page.locator('button.retry').count()).toBe(0);
+    } finally {
+      open.child.kill('SIGTERM');
+      await open.exit;
+    }
+  });
+
+  it('beyond loopback asks for the token once, keeps it for the session and shows the numbers', async () => {
+    const data = path.join(dir, 'lan-data');
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-dash' };
+    fs.writeFileSync(path.join(dir, 'token'), TOKEN);
+    const served = await startServe(['--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--host', '0.0.0.0', '--token-file', path.join(dir, 'token')], env);
+    try {
+      const page = await browser.newPage();
+      let asked = 0;
+      page.on('dialog', (dialog) => {
+        asked++;
+        void dialog.accept(TOKEN);
+      });
+      await page.goto(served.url.replace('0.0.0.0', '127.0.0.1'));
+      await page.waitForFunction(() => document.getElementById('done')?.textContent === '0');
+      await page.reload();
+      await page.waitForFunction(() => document.getElementById('done')?.textContent === '0');
+      expect(asked).toBe(1);
+      expect(await page.textContent('#message')).toBe('');
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exit;
+    }
   });
 });
