@@ -62,8 +62,16 @@ describe('phototag serve with the provider down', () => {
       const ready = await fetch(new URL('/readyz', served.url));
       expect(ready.status).toBe(503);
       expect((await ready.json()).checks.provider).toMatch(/unreachable/);
-      const stats = await (await fetch(new URL('/stats', served.url))).json();
-      expect(stats.totals).toMatchObject({ failed: 0, queued: 2 });
+      // Both photos wait in the queue (the watcher may still be letting the second one settle): none fails.
+      const deadline = Date.now() + 20_000;
+      let totals: { failed: number; queued: number } = { failed: 0, queued: 0 };
+      while (Date.now() < deadline) {
+        totals = (await (await fetch(new URL('/stats', served.url))).json()).totals;
+        expect(totals.failed).toBe(0);
+        if (totals.queued === 2) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(totals).toMatchObject({ failed: 0, queued: 2 });
 
       fake = await startFakeOpenAI({ port });
       await served.waitFor((logs) => logs.filter((l) => l.msg === 'photo tagged').length === 2, 40_000);
