@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { PhotoError } from './errors.js';
+import type { RawTags } from './exiftool.js';
+import type { ExistingText, WritePlan } from './fieldmap.js';
 
 /**
  * What a file looked like when its metadata was read. A person (or Lightroom, digiKam, another phototag) may
@@ -39,3 +41,38 @@ export class ChangedWhileWriting extends PhotoError {
 export const MAX_PLANS = 4;
 
 export const KEPT_CHANGING = 'its metadata kept changing while phototag was writing (another program is editing it): tag it again later';
+
+export type Field = 'title' | 'description' | 'keywords';
+
+/** Which of the fields phototag writes someone changed between two reads. */
+export function changedFields(before: ExistingText, after: ExistingText): Set<Field> {
+  const changed = new Set<Field>();
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same([before.title, before.titleByLang], [after.title, after.titleByLang])) changed.add('title');
+  if (!same([before.description, before.descriptionByLang], [after.description, after.descriptionByLang])) changed.add('description');
+  if (!same([before.keywords, before.hierarchical], [after.keywords, after.hierarchical])) changed.add('keywords');
+  return changed;
+}
+
+function fieldOf(tag: string): Field | undefined {
+  if (/CodedCharacterSet/iu.test(tag)) return undefined;
+  if (/Title|ObjectName/iu.test(tag)) return 'title';
+  if (/Description|Caption|XPComment|XPSubject/iu.test(tag)) return 'description';
+  return 'keywords';
+}
+
+/**
+ * `--overwrite` (or Regenerate) replaces what was there when the photo was read; a field someone changed
+ * after that is their newer word and is only added to, as without `--overwrite`.
+ */
+export function keepFields(replacing: WritePlan, adding: WritePlan, kept: ReadonlySet<Field>): WritePlan {
+  if (kept.size === 0) return replacing;
+  const pick = (plan: WritePlan, keep: boolean) => Object.entries(plan.tags).filter(([tag]) => {
+    const field = fieldOf(tag);
+    return field !== undefined && kept.has(field) === keep;
+  });
+  const tags: RawTags = Object.fromEntries([...pick(replacing, false), ...pick(adding, true)]);
+  const writesIptc = Object.keys(tags).some((tag) => tag.startsWith('IPTC:'));
+  if (writesIptc) tags['IPTC:CodedCharacterSet'] = replacing.tags['IPTC:CodedCharacterSet'] ?? adding.tags['IPTC:CodedCharacterSet'] ?? 'UTF8';
+  return { ...replacing, tags, reencodeIptc: writesIptc && (replacing.reencodeIptc || adding.reencodeIptc) };
+}

@@ -4,7 +4,7 @@ import { PhotoError } from './errors.js';
 import type { MetadataTool, RawTags } from './exiftool.js';
 import { existingText, planWrite, type ExistingText, type WritePlan } from './fieldmap.js';
 import type { PhotoFormat } from './formats.js';
-import { ChangedWhileWriting, isUnchanged, KEPT_CHANGING, MAX_PLANS, snapshotOf, takeSnapshot, type Snapshot } from './plan-check.js';
+import { ChangedWhileWriting, changedFields, isUnchanged, keepFields, KEPT_CHANGING, MAX_PLANS, snapshotOf, takeSnapshot, type Snapshot } from './plan-check.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
 import type { ModelResult } from './types.js';
 import { writeVerified, type WriteReport } from './writer.js';
@@ -70,6 +70,8 @@ export async function writeChecked(result: ModelResult, first: PhotoState, where
   for (let attempt = 0; attempt < MAX_PLANS; attempt++) {
     const destination = { iptc: !state.sidecar && request.format.iptc, exif: !state.sidecar && request.format.exif };
     let plan = planWrite(result, request.languages, state.existing, destination, request.overwrite);
+    // Replacing (--overwrite, Regenerate) never replaces what someone wrote after the photo was read.
+    if (request.overwrite && state !== first) plan = keepFields(plan, planWrite(result, request.languages, state.existing, destination, false), changedFields(first.existing, state.existing));
     if (Object.keys(plan.tags).length === 0) return { status: 'nothing', plan };
     const target = state.sidecar?.path ?? request.file;
     const segments = state.sidecar ? undefined : await exifSegments(request.file);

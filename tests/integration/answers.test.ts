@@ -46,14 +46,17 @@ function exifSegments(file: string): number[] {
 }
 
 describe("a person's edit made while the model thinks", () => {
-  it('is kept: the plan is made again from the new metadata, their title stays and their keyword joins the AI ones', async () => {
+  it.each([
+    ['by default', false],
+    ['even with --overwrite', true],
+  ])('is kept %s: the plan is made again from the new metadata, their title stays and their keyword joins the AI ones', async (_, overwrite) => {
     const dir = workDir();
     const [photo] = copyCorpus(dir, ['jpeg/nikon-d5000.jpg']);
     let release!: () => void;
     const hold = new Promise<void>((resolve) => (release = resolve));
     fake.push({ type: 'ok', hold });
     const calls = fake.state.calls.length;
-    const running = tagFiles([photo!], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
+    const running = tagFiles([photo!], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), overwrite });
     try {
       await callsReach(calls + 1);
       // Written by another program while the answer is on its way.
