@@ -67,12 +67,13 @@ function fieldOf(tag: string): Field | undefined {
  */
 export function keepFields(replacing: WritePlan, adding: WritePlan, kept: ReadonlySet<Field>): WritePlan {
   if (kept.size === 0) return replacing;
-  const pick = (plan: WritePlan, keep: boolean) => Object.entries(plan.tags).filter(([tag]) => {
-    const field = fieldOf(tag);
-    return field !== undefined && kept.has(field) === keep;
-  });
-  const tags: RawTags = Object.fromEntries([...pick(replacing, false), ...pick(adding, true)]);
-  const writesIptc = Object.keys(tags).some((tag) => tag.startsWith('IPTC:'));
-  if (writesIptc) tags['IPTC:CodedCharacterSet'] = replacing.tags['IPTC:CodedCharacterSet'] ?? adding.tags['IPTC:CodedCharacterSet'] ?? 'UTF8';
-  return { ...replacing, tags, reencodeIptc: writesIptc && (replacing.reencodeIptc || adding.reencodeIptc) };
+  // Other programs' IPTC re-encoded value for value, and the charset marker, are no one's field.
+  const isKept = (plan: WritePlan, tag: string) => {
+    const field = plan.reencoded.includes(tag) ? undefined : fieldOf(tag);
+    return field !== undefined && kept.has(field);
+  };
+  const tags: RawTags = {};
+  for (const [tag, value] of Object.entries(replacing.tags)) if (!isKept(replacing, tag)) tags[tag] = value;
+  for (const [tag, value] of Object.entries(adding.tags)) if (isKept(adding, tag)) tags[tag] = value;
+  return { tags, reencoded: [...new Set([...replacing.reencoded, ...adding.reencoded])], notes: [...new Set([...replacing.notes, ...adding.notes])] };
 }
