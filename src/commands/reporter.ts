@@ -1,4 +1,4 @@
-import { UNCHANGED_SINCE_FAILED, type RunEvents, type RunSummary } from '../core/runner.js';
+import type { RunEvents, RunSummary } from '../core/runner.js';
 import type { Stage } from '../core/pipeline.js';
 import type { PhotoOutcome } from '../core/types.js';
 
@@ -31,7 +31,7 @@ export interface ReporterOptions {
 }
 
 export function isQuiet(outcome: PhotoOutcome, options: ReporterOptions): boolean {
-  return options.quietUnchanged && outcome.status === 'skipped' && (outcome.reason === 'unchanged since it was tagged' || outcome.reason === UNCHANGED_SINCE_FAILED);
+  return options.quietUnchanged && outcome.status === 'skipped' && (outcome.skip === 'unchanged' || outcome.skip === 'failed-before');
 }
 
 export function summaryLine(summary: RunSummary): string {

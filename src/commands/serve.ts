@@ -1,6 +1,7 @@
 import { loadConfig } from '../core/config/load.js';
 import { secretValues } from '../core/config/secrets.js';
 import { createLogger, type Level } from '../daemon/log.js';
+import { StartAborted } from '../daemon/lifecycle.js';
 import { startDaemon } from '../daemon/serve.js';
 import { flagsToConfig, type TagFlags } from './options.js';
 
@@ -22,7 +23,13 @@ export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<
   );
   const { config } = await loadConfig({ configFile: flags.config, flags: { ...flagsToConfig(flags), ...(Object.keys(serveFlags).length ? { serve: serveFlags } : {}) } });
   const log = createLogger({ level: flags.logLevel, secrets: secretValues(config) });
-  const daemon = await startDaemon(config, log);
+  let daemon;
+  try {
+    daemon = await startDaemon(config, log, process.env, signal);
+  } catch (error) {
+    if (error instanceof StartAborted) return; // SIGTERM while starting: what started has stopped again
+    throw error;
+  }
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   // The promise of serve.shutdownSeconds: whatever still hangs (a stuck ExifTool, a socket) does not keep the
   // process alive past it. Unref'd: a clean stop exits as soon as it is done.

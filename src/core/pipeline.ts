@@ -12,7 +12,8 @@ import { applyProfile, type ProfileName } from './profiles.js';
 import { prepareImage } from './prepare.js';
 import type { SidecarName } from './sidecar.js';
 import type { Store } from './store.js';
-import type { Analysis, ModelResult, PhotoOutcome, PhotoRecord, Source } from './types.js';
+import type { JobRequest } from './job.js';
+import type { Analysis, PhotoOutcome, PhotoRecord, Source } from './types.js';
 import { analysisKey, keyString } from './cache-key.js';
 import { askOnce } from './inflight.js';
 import { boundResult } from './text.js';
@@ -48,29 +49,9 @@ export interface PipelineParts {
   modelKey: string;
   analyze: (jpeg: Buffer, context: readonly string[], languages: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
   onStage?: (file: string, stage: Stage) => void;
-  /** `phototag apply`: the reviewed text to write, per photo, instead of asking a model. */
-  proposals?: ReadonlyMap<string, Proposal>;
-  /** Per-photo settings from whoever queued it (the Telegram bot: its user, the caption, "regenerate"). */
-  jobs?: ReadonlyMap<string, JobExtras>;
 }
 
-export interface JobExtras {
-  source?: Source;
-  telegramUser?: string;
-  /** Passed to the model as context, like --hint. */
-  hint?: string;
-  /** Ask the model again even if an answer is cached. */
-  regenerate?: boolean;
-  /** Tag it again although it is tagged: replace what is there (Regenerate, Edit). */
-  again?: boolean;
-  languages?: string[];
-}
-
-/** A reviewed result for one photo, valid only for the content it was made for. */
-export interface Proposal {
-  hash: string;
-  result: ModelResult;
-}
+export type { Job, JobRequest, Proposal } from './job.js';
 
 export interface TagResult {
   outcome: PhotoOutcome;
@@ -85,17 +66,18 @@ export interface TagResult {
  * One photo from path to verified metadata. Per-photo problems come back as a failed outcome; only run-ending
  * errors throw. The caller (the queue) decides whether to record the outcome or try again later.
  */
-export async function tagPhoto(file: string, options: TagOptions, parts: PipelineParts, signal?: AbortSignal): Promise<TagResult> {
+export async function tagPhoto(job: JobRequest & { path: string }, options: TagOptions, parts: PipelineParts, signal?: AbortSignal): Promise<TagResult> {
+  const file = job.path;
   const started = Date.now();
   let stat: Stats | undefined;
   let hash: string | undefined;
   try {
     stat = await statPhoto(file);
     parts.onStage?.(file, 'reading');
-    const tagged = await tagFile(file, stat, options, parts, signal, (h) => (hash = h));
+    const tagged = await tagFile(job, stat, options, parts, signal, (h) => (hash = h));
     const outcome = { ...tagged, durationMs: Date.now() - started };
     const after = outcome.status === 'done' && !outcome.dryRun ? await fs.stat(file) : stat;
-    return { outcome, record: options.dryRun ? undefined : recordOf(outcome, options, after, hash, parts.jobs?.get(file)) };
+    return { outcome, record: options.dryRun ? undefined : recordOf(outcome, options, after, hash, job) };
   } catch (error) {
     if (error instanceof FatalError) throw error;
     const photoError = error instanceof PhotoError ? error : undefined;
@@ -103,7 +85,7 @@ export async function tagPhoto(file: string, options: TagOptions, parts: Pipelin
     return {
       outcome,
       // Recorded even when the file vanished since it was queued: the job must not stay 'running'.
-      record: options.dryRun ? undefined : recordOf(outcome, options, stat, hash, parts.jobs?.get(file)),
+      record: options.dryRun ? undefined : recordOf(outcome, options, stat, hash, job),
       retryAfterMs: photoError?.retryAfterMs,
       countsAsAttempt: photoError?.countsAsAttempt ?? true,
     };
@@ -125,18 +107,18 @@ export async function statPhoto(file: string): Promise<Stats> {
   return stat;
 }
 
-async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
-  const extras = parts.jobs?.get(file);
+async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOptions: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
+  const file = extras.path;
   // A job may carry its own languages (a Telegram user's /lang) and ask to be tagged again (Regenerate, Edit).
   const options: TagOptions = {
     ...runOptions,
-    languages: extras?.languages ?? runOptions.languages,
-    force: runOptions.force || Boolean(extras?.again),
-    overwrite: runOptions.overwrite || Boolean(extras?.again),
+    languages: extras.languages ?? runOptions.languages,
+    force: runOptions.force || Boolean(extras.again),
+    overwrite: runOptions.overwrite || Boolean(extras.again),
   };
   const hash = await hashFile(file);
   setHash(hash);
-  const proposal = parts.proposals?.get(file);
+  const proposal = extras.proposal;
   if (proposal && proposal.hash !== hash) throw new PhotoError('changed', 'the photo changed since the proposal was made (its content hash differs): tag it again');
   const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
   // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
@@ -156,14 +138,14 @@ async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts:
   const sidecar = state.sidecar;
   const existing = state.existing;
   if (!proposal && isFullyTagged(existing) && !options.force) {
-    return { file, status: 'skipped', reason: 'already has a title, description and keywords (--force to tag again)' };
+    return { file, status: 'skipped', skip: 'tagged', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
 
-  const hint = extras?.hint ?? options.hint;
+  const hint = extras.hint ?? options.hint;
   const context = await contextLines(file, meta.tags, existing.keywords, { hint, geocode: options.geocode });
   const cacheKey = analysisKey({ hash, model: parts.modelKey, languages: options.languages, maxKeywords: options.maxKeywords, hint, geocode: options.geocode });
   // --force and Regenerate ask the model again; an identical photo already being asked about waits for that answer.
-  const cached = options.force || extras?.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
+  const cached = options.force || extras.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
@@ -211,7 +193,7 @@ async function tagFile(file: string, stat: Stats, runOptions: TagOptions, parts:
     const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
     if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
     const step = await writeChecked(result, state, where, { file, format, languages: options.languages, overwrite, keepOriginal: options.backup, imageDataHash: digest }, parts.tool);
-    if (step.status === 'nothing') return { ...base, status: 'skipped', reason: 'nothing to add: every field is already filled' };
+    if (step.status === 'nothing') return { ...base, status: 'skipped', skip: 'nothing-to-add', reason: 'nothing to add: every field is already filled' };
     // Written and verified: the answer is known to be writable (again, if another photo's failure forgot it).
     if (!proposal) parts.store.cache.saveAnalysis(cacheKey, analysis);
     return { ...base, status: 'done', fieldsWritten: step.report.fieldsWritten, warnings: step.report.warnings };
@@ -246,29 +228,17 @@ function folderKeywordsFor(file: string, folders: Record<string, string[]>): str
   return Object.entries(folders).flatMap(([dir, words]) => (file.startsWith(`${dir}${path.sep}`) ? words : []));
 }
 
-function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined, extras: JobExtras | undefined): PhotoRecord {
+function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined, job: JobRequest): PhotoRecord {
+  const { file, status, reason, skip: _skip, target: _target, dryRun: _dryRun, ...facts } = outcome;
   return {
-    telegramUser: extras?.telegramUser,
-    path: outcome.file,
+    ...facts,
+    hash,
+    path: file,
+    telegramUser: job.telegram?.user,
     size: stat?.size,
     mtimeMs: stat?.mtimeMs,
-    hash,
-    status: outcome.status,
-    source: extras?.source ?? options.source,
-    title: outcome.title,
-    description: outcome.description,
-    keywords: outcome.keywords,
-    result: outcome.result,
-    fieldsWritten: outcome.fieldsWritten,
-    warnings: outcome.warnings,
-    provider: outcome.provider,
-    model: outcome.model,
-    tokensIn: outcome.tokensIn,
-    tokensOut: outcome.tokensOut,
-    cost: outcome.cost,
-    durationMs: outcome.durationMs,
-    cacheHit: outcome.cacheHit,
-    error: outcome.status === 'failed' ? outcome.reason : undefined,
-    errorKind: outcome.errorKind,
+    status,
+    source: job.source ?? options.source,
+    error: status === 'failed' ? reason : undefined,
   };
 }

@@ -1,6 +1,10 @@
 import { currentProcess, isAlive } from './process-identity.js';
+import type { JobRequest } from './job.js';
 import type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, Store } from './store.js';
 import type { PhotoRecord, Source } from './types.js';
+
+/** How often an idle run looks for jobs that runs which died since have left. */
+const ADOPT_EVERY_MS = 30_000;
 
 /** Where a run's jobs wait. The durable one lives in SQLite; a dry run keeps its jobs in memory. */
 export interface JobQueue {
@@ -16,17 +20,21 @@ export interface JobQueue {
 export class StoreQueue implements JobQueue {
   readonly runId: number;
   private readonly liveness = new Map<number, boolean>();
-  /** Jobs left behind by processes that are gone when this run started. */
-  readonly deadRunIds: number[];
-  readonly recovered: number;
+  /** Runs that were gone when this run started, and how many of their jobs it took over. */
+  readonly adopted: { runs: number[]; queued: number; running: number };
+  private lastAdoption = Date.now();
 
   constructor(
     private readonly store: Store,
     private readonly options: { source: Source; force: boolean; retryFailed: boolean },
   ) {
-    this.deadRunIds = store.jobs.deadRuns(isAlive);
-    this.recovered = store.jobs.recoverOrphans(this.deadRunIds);
     this.runId = store.jobs.startRun(currentProcess(), options.source);
+    this.adopted = store.jobs.adopt(this.runId, isAlive);
+  }
+
+  /** Runs that were gone when this run started (`phototag retry` also takes what they left queued). */
+  get deadRunIds(): number[] {
+    return this.adopted.runs;
   }
 
   add(items: readonly QueueItem[]): EnqueueResult[] {
@@ -49,8 +57,16 @@ export class StoreQueue implements JobQueue {
     return this.store.jobs.requeue(this.runId, filter, this.deadRunIds);
   }
 
+  /**
+   * The next due job of this run. With nothing due, now and then (a daemon runs for months) the jobs of runs
+   * that died since are taken over too.
+   */
   claim(): ClaimedJob | undefined {
-    return this.store.jobs.claim(this.runId);
+    const job = this.store.jobs.claim(this.runId);
+    if (job || Date.now() - this.lastAdoption < ADOPT_EVERY_MS) return job;
+    this.lastAdoption = Date.now();
+    this.liveness.clear();
+    return this.store.jobs.adopt(this.runId, isAlive).runs.length ? this.store.jobs.claim(this.runId) : undefined;
   }
 
   finish(record: PhotoRecord | undefined): void {
@@ -72,14 +88,15 @@ export class StoreQueue implements JobQueue {
 
 /** A dry run's queue: nothing about it is recorded. */
 export class MemoryQueue implements JobQueue {
-  private readonly jobs: { path: string; attempts: number; dueAt: number; running: boolean }[] = [];
+  private readonly jobs: { path: string; attempts: number; dueAt: number; running: boolean; request?: JobRequest }[] = [];
+  private nextId = 1;
 
   constructor(private readonly source: Source) {}
 
   add(items: readonly QueueItem[]): EnqueueResult[] {
     return items.map((item) => {
       if (this.jobs.some((job) => job.path === item.path)) return 'pending';
-      this.jobs.push({ path: item.path, attempts: 0, dueAt: 0, running: false });
+      this.jobs.push({ path: item.path, attempts: 0, dueAt: 0, running: false, request: item.request });
       return 'queued';
     });
   }
@@ -89,7 +106,7 @@ export class MemoryQueue implements JobQueue {
     if (!job) return undefined;
     job.running = true;
     job.attempts++;
-    return { path: job.path, attempts: job.attempts, source: this.source };
+    return { ...job.request, id: this.nextId++, path: job.path, attempts: job.attempts, source: job.request?.source ?? this.source };
   }
 
   finish(_record: PhotoRecord | undefined, file: string): void {

@@ -4,6 +4,7 @@ import { errorMessage, FatalError, PhotoError } from './errors.js';
 import { statPhoto, tagPhoto, type PipelineParts, type Stage, type TagOptions } from './pipeline.js';
 import type { JobQueue } from './queue.js';
 import { backoffDelay } from './retry.js';
+import type { IntakeItem, Job } from './job.js';
 import type { QueueItem } from './store.js';
 import type { PhotoOutcome } from './types.js';
 import { removeStrayTemp, TEMP_MARKER } from './writer.js';
@@ -11,11 +12,12 @@ import { removeStrayTemp, TEMP_MARKER } from './writer.js';
 export interface RunEvents {
   /** The intake brought a photo (it is queued next, or reported unchanged, busy or unreadable). */
   onFound?: (file: string) => void;
-  onStart?: (file: string) => void;
-  onStage?: (file: string, stage: Stage) => void;
+  onStart?: (file: string, job: Job) => void;
+  onStage?: (file: string, stage: Stage, job: Job) => void;
   /** A transient failure: the photo goes back to the queue, due again in `delayMs`. */
   onRetry?: (file: string, reason: string, delayMs: number, attempt: number) => void;
-  onOutcome?: (outcome: PhotoOutcome) => void;
+  /** A photo is finished; `job` is the job it finished (none for a photo the intake turned away). */
+  onOutcome?: (outcome: PhotoOutcome, job?: Job) => void;
 }
 
 export interface RunSummary {
@@ -58,7 +60,7 @@ const BATCH = 256;
  * queue with backoff until `maxAttempts`; a fatal error (refused key, no credit, daily limit) stops the run
  * and leaves the rest queued for `phototag retry`.
  */
-export async function runQueue(intake: AsyncIterable<string> | Iterable<string>, queue: JobQueue, options: TagOptions, parts: PipelineParts, settings: RunSettings): Promise<RunSummary> {
+export async function runQueue(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, queue: JobQueue, options: TagOptions, parts: PipelineParts, settings: RunSettings): Promise<RunSummary> {
   const started = Date.now();
   const summary: RunSummary = { found: 0, done: 0, skipped: 0, failed: 0, notStarted: 0, modelCalls: 0, cacheHits: 0, tokensIn: 0, tokensOut: 0, cost: 0, durationMs: 0 };
   const events = settings.events ?? {};
@@ -72,9 +74,9 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
   };
   stop.signal.addEventListener('abort', nudge, { once: true });
 
-  const report = (outcome: PhotoOutcome) => {
+  const report = (outcome: PhotoOutcome, job?: Job) => {
     count(summary, outcome);
-    events.onOutcome?.(outcome);
+    events.onOutcome?.(outcome, job);
   };
 
   const fill = async () => {
@@ -89,16 +91,17 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
         const results = queue.add(batch);
         batch.forEach((item, i) => {
           const result = results[i]!;
-          if (result === 'unchanged') report({ file: item.path, status: 'skipped', reason: 'unchanged since it was tagged', durationMs: 0 });
-          if (result === 'busy') report({ file: item.path, status: 'skipped', reason: 'being tagged by another phototag process', durationMs: 0 });
-          if (result === 'failed-before') report({ file: item.path, status: 'skipped', reason: UNCHANGED_SINCE_FAILED, durationMs: 0 });
+          if (result === 'unchanged') report({ file: item.path, status: 'skipped', skip: 'unchanged', reason: 'unchanged since it was tagged', durationMs: 0 });
+          if (result === 'busy') report({ file: item.path, status: 'skipped', skip: 'busy', reason: 'being tagged by another phototag process', durationMs: 0 });
+          if (result === 'failed-before') report({ file: item.path, status: 'skipped', skip: 'failed-before', reason: UNCHANGED_SINCE_FAILED, durationMs: 0 });
         });
         batch.length = 0;
         nudge();
       };
       for await (const input of intake) {
         if (stop.signal.aborted) break;
-        const file = path.resolve(input);
+        const file = path.resolve(typeof input === 'string' ? input : input.path);
+        const request = typeof input === 'string' ? undefined : input.request;
         summary.found++;
         events.onFound?.(file);
         if (!cleaned.has(path.dirname(file))) {
@@ -107,7 +110,7 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
         }
         try {
           const stat = await statPhoto(file);
-          batch.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs, again: parts.jobs?.get(file)?.again });
+          batch.push({ path: file, size: stat.size, mtimeMs: stat.mtimeMs, request });
         } catch (error) {
           const kind = error instanceof PhotoError ? error.kind : 'unreadable';
           report({ file, status: 'failed', reason: errorMessage(error), errorKind: kind, durationMs: 0 });
@@ -141,9 +144,9 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
         });
         continue;
       }
-      events.onStart?.(job.path);
+      events.onStart?.(job.path, job);
       try {
-        const result = await tagPhoto(job.path, options, { ...parts, onStage: events.onStage }, settings.abort);
+        const result = await tagPhoto(job, options, { ...parts, onStage: (file, stage) => events.onStage?.(file, stage, job) }, settings.abort);
         const outcome = result.outcome;
         if (outcome.status === 'failed' && outcome.errorKind === 'transient' && (job.attempts < settings.maxAttempts || result.countsAsAttempt === false)) {
           const delay = result.retryAfterMs ?? backoffDelay(job.attempts, settings.backoff ?? { baseMs: 2000, maxMs: 5 * 60_000 });
@@ -152,7 +155,7 @@ export async function runQueue(intake: AsyncIterable<string> | Iterable<string>,
           continue;
         }
         queue.finish(result.record, job.path);
-        report(outcome);
+        report(outcome, job);
       } catch (error) {
         // Run-ending: the photo goes back to the queue untried, like every other photo not yet done.
         queue.defer(job.path, 0, errorMessage(error), 'provider', false);

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { MetadataTool } from './exiftool.js';
 import { openStore } from './data-dir.js';
 import type { Store } from './store.js';
 import type { Config } from './config/schema.js';
-import type { JobExtras, PipelineParts, Proposal, TagOptions } from './pipeline.js';
+import type { IntakeItem, Proposal } from './job.js';
+import type { PipelineParts, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
 import { runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { Source } from './types.js';
@@ -20,7 +22,7 @@ export interface Session {
   /** This run's queue: durable in SQLite, or in memory for a dry run. */
   queue: StoreQueue | MemoryQueue;
   /** Work everything `intake` yields (and whatever is already on the queue) to the end. */
-  run(intake: AsyncIterable<string> | Iterable<string>, settings?: { signal?: AbortSignal; abort?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
+  run(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, settings?: { signal?: AbortSignal; abort?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
   close(): Promise<void>;
 }
 
@@ -35,12 +37,10 @@ export interface SessionOptions {
   onPause?: (model: string, until: number, reason: string) => void;
   /** `--hint`: what the photographer says about these photos, passed to the model. */
   hint?: string;
-  /** `phototag apply`: reviewed text to write instead of asking a model. */
+  /** `phototag apply`: reviewed text to write instead of asking a model (each photo's job carries its own). */
   proposals?: ReadonlyMap<string, Proposal>;
   /** Every photo comes with a proposal: no provider, key or model list is needed. */
   withoutModel?: boolean;
-  /** Per-photo settings from whoever queued it (the daemon's Telegram bot). */
-  jobs?: ReadonlyMap<string, JobExtras>;
   /** The daemon: an unreachable provider pauses the work (photos stay queued) instead of ending the run. */
   waitForProvider?: boolean;
 }
@@ -97,8 +97,6 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       store,
       tool,
       modelKey: provider.model,
-      proposals: run.proposals,
-      jobs: run.jobs,
       analyze: (jpeg, context, languages, signal) => vision.analyze({ jpeg, languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;
@@ -111,7 +109,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       parts,
       options,
       queue,
-      run: (intake, settings = {}) => runQueue(intake, queue, options, parts, { concurrency: config.concurrency, maxAttempts: config.maxAttempts, ...settings }),
+      run: (intake, settings = {}) => runQueue(run.proposals ? withProposals(intake, run.proposals) : intake, queue, options, parts, { concurrency: config.concurrency, maxAttempts: config.maxAttempts, ...settings }),
       async close() {
         await openedTool.close();
         store.close();
@@ -121,5 +119,14 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
     await tool?.close();
     store.close();
     throw error;
+  }
+}
+
+/** Each photo of the intake asks for its reviewed text, which its job then carries. */
+async function* withProposals(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, proposals: ReadonlyMap<string, Proposal>): AsyncIterable<IntakeItem> {
+  for await (const item of intake) {
+    const file = typeof item === 'string' ? item : item.path;
+    const proposal = proposals.get(file) ?? proposals.get(path.resolve(file));
+    yield proposal ? { path: file, request: { ...(typeof item === 'string' ? {} : item.request), proposal } } : item;
   }
 }

@@ -3,23 +3,26 @@ import type Database from 'better-sqlite3';
 import { CacheStore } from './store/cache.js';
 import { JobStore } from './store/jobs.js';
 import { ReportStore } from './store/reports.js';
+import { TelegramStore } from './store/telegram.js';
 import { openDatabase } from './store/schema.js';
 
 export { MIGRATIONS, SCHEMA_VERSION } from './store/schema.js';
-export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter } from './store/jobs.js';
+export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, UnansweredJob } from './store/jobs.js';
 export type { AnalysisKey, ModelCallRow } from './store/cache.js';
 export type { FailureRow, RecentPhoto, StatsRows } from './store/reports.js';
-export { CacheStore, JobStore, ReportStore };
+export { CacheStore, JobStore, ReportStore, TelegramStore };
 
 /**
  * The one adapter for SQLite: one connection, split by aggregate. `jobs` (runs, queue, outcomes), `cache`
- * (model answers, catalogues, model calls), `reports` (stats, export, failures, recent).
+ * (model answers, catalogues, model calls), `reports` (stats, export, failures, recent), `telegram` (the bot's
+ * per-user settings and prompts).
  */
 export class Store {
   private readonly db: Database.Database;
   readonly jobs: JobStore;
   readonly cache: CacheStore;
   readonly reports: ReportStore;
+  readonly telegram: TelegramStore;
   private readonly pingStatement: Database.Statement;
 
   constructor(readonly file: string) {
@@ -28,6 +31,7 @@ export class Store {
       this.jobs = new JobStore(this.db);
       this.cache = new CacheStore(this.db);
       this.reports = new ReportStore(this.db);
+      this.telegram = new TelegramStore(this.db);
       this.pingStatement = this.db.prepare(`SELECT 1 AS ok`);
     } catch (error) {
       this.db.close();

@@ -24,12 +24,19 @@ export interface Analysis {
   cacheHit: boolean;
 }
 
+/**
+ * Why a photo was skipped, as a code (the reason next to it is for people): 'unchanged' since it was tagged,
+ * 'failed-before' and unchanged since, 'busy' with another process, already 'tagged', 'nothing-to-add'.
+ */
+export type SkipCode = 'unchanged' | 'failed-before' | 'busy' | 'tagged' | 'nothing-to-add';
+
 /** What happened to one photo: the CLI prints it, `--json` emits it, the store records it. */
 export interface PhotoOutcome {
   file: string;
   status: 'done' | 'skipped' | 'failed';
   /** Why it was skipped, or the failure message. */
   reason?: string;
+  skip?: SkipCode;
   errorKind?: FailureKind;
   title?: string;
   description?: string;

@@ -3,19 +3,19 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Channel } from '../core/channel.js';
 import type { Config } from '../core/config/schema.js';
-import { errorMessage, FatalError } from '../core/errors.js';
 import { stuckBoundMs, WorkerActivity } from '../core/activity.js';
+import { errorMessage, FatalError } from '../core/errors.js';
+import type { IntakeItem } from '../core/job.js';
 import { StoreQueue } from '../core/queue.js';
-import { hashFile } from '../core/hash.js';
-import type { JobExtras, Proposal } from '../core/pipeline.js';
 import { dataDirOf, openSession, type Session } from '../core/session.js';
-import { findSidecar } from '../core/sidecar.js';
 import { computeStats } from '../core/stats.js';
-import type { PhotoOutcome } from '../core/types.js';
 import { HttpEndpoint } from './http.js';
+import { Lifecycle, type Part } from './lifecycle.js';
 import { acquireServeLock } from './lock.js';
 import { photoId, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { Mover } from './mover.js';
+import { OutcomeHandler } from './outcomes.js';
 import { notify, watchdogInterval } from './systemd.js';
 import { TelegramBot } from './telegram.js';
 import { FolderWatcher } from './watcher.js';
@@ -26,188 +26,199 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** The composition root of `phototag serve`: parts start in order (lock, store, ExifTool, workers, watcher, HTTP) and stop in reverse. */
-export async function startDaemon(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Daemon> {
+/**
+ * The composition root of `phototag serve`. Its parts share one lifecycle: started in order (lock, store
+ * and ExifTool, workers, watcher, bot, HTTP, watchdog), stopped in reverse; SIGTERM (`signal`) aborts a start.
+ */
+export async function startDaemon(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<Daemon> {
   const serve = config.serve;
-  const dataDir = dataDirOf(config, env);
+  const dataDir = path.resolve(dataDirOf(config, env));
   const folders = serve.watch.map((dir) => path.resolve(dir));
   for (const folder of folders) if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new FatalError(`serve: watched folder ${folder} does not exist`);
   const token = readToken(serve.token, serve.tokenFile);
-  const stack: { name: string; stop: () => Promise<void> | void }[] = [];
-  const stopAll = async () => {
-    for (const part of stack.reverse()) {
-      try {
-        await part.stop();
-      } catch (error) {
-        log.error(`stopping ${part.name} failed`, { error: errorMessage(error) });
-      }
-    }
-    stack.length = 0;
-  };
 
-  try {
-    stack.push({ name: 'lock', stop: acquireServeLock(dataDir) });
-    let metrics: Metrics | undefined;
-    let bot: TelegramBot | undefined;
-    const jobs = new Map<string, JobExtras>();
-    const proposals = new Map<string, Proposal>();
-    const session: Session = await openSession(config, {
-      dryRun: false,
-      source: 'watch',
-      env,
-      waitForProvider: true,
-      jobs,
-      proposals,
-      onCall: (call) => metrics?.call(call),
-      onPause: (model, until, reason) => log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
-    });
-    stack.push({ name: 'store and ExifTool', stop: () => session.close() });
-    log.info('exiftool ready', { version: await session.tool.version() });
-    metrics = await Metrics.create(() => session.store.reports.queueDepth());
+  let session: Session | undefined;
+  let metrics: Metrics | undefined;
+  let bot: TelegramBot | undefined;
+  let address: AddressInfo | undefined;
+  const need = () => session!;
+  const intake = new Channel<IntakeItem>();
+  const stopWorking = new AbortController();
+  const cutOff = new AbortController();
+  const activity = new WorkerActivity();
+  let running: Promise<unknown> | undefined;
+  let releaseLock: (() => void) | undefined;
+  let mover: Mover | undefined;
+  const outcomes = new OutcomeHandler({ log, metrics: () => metrics, bot: () => bot, mover: () => mover });
 
-    const intake = new Channel<string>();
-    const stopWorking = new AbortController();
-    const cutOff = new AbortController();
-    const activity = new WorkerActivity();
-    const running = session.run(intake, {
-      signal: stopWorking.signal,
-      abort: cutOff.signal,
-      events: {
-        onStart: (file) => activity.begin(file),
-        onStage: (file, stage) => {
-          log.debug(stage, { photo: photoId(file), file });
-          void bot?.stage(file, stage);
-        },
-        onRetry: (file, reason, delayMs, attempt) => {
-          activity.end(file);
-          log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
-        },
-        onOutcome: (outcome) => {
-          activity.end(outcome.file);
-          // "Unchanged since it was tagged": the echo of our own write, or a rescan finding nothing new.
-          if (outcome.reason?.startsWith('unchanged since')) return;
-          metrics?.photo(outcome);
-          void bot?.outcome(outcome).finally(() => {
-            jobs.delete(outcome.file);
-            proposals.delete(outcome.file);
-          });
-          logOutcome(log, outcome);
-          moveFinished(session, outcome, folders, serve.processedDir, serve.failedDir, log);
-        },
+  const parts: Part[] = [
+    {
+      name: 'lock',
+      essential: true,
+      start: async () => void (releaseLock = acquireServeLock(dataDir)),
+      stop: async () => releaseLock?.(),
+    },
+    {
+      name: 'store and ExifTool',
+      essential: true,
+      start: async () => {
+        session = await openSession(config, {
+          dryRun: false,
+          source: 'watch',
+          env,
+          waitForProvider: true,
+          onCall: (call) => metrics?.call(call),
+          onPause: (model, until, reason) => log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
+        });
+        log.info('exiftool ready', { version: await session.tool.version() });
+        metrics = await Metrics.create(() => need().store.reports.queueDepth());
+        if (session.queue instanceof StoreQueue && (session.queue.adopted.queued || session.queue.adopted.running)) {
+          log.info('taking over photos left by runs that are gone', { queued: session.queue.adopted.queued, running: session.queue.adopted.running });
+        }
       },
-    });
-    stack.push({
+      stop: async () => session?.close(),
+    },
+    {
       name: 'workers',
+      essential: true,
+      start: async () => {
+        if (serve.processedDir || serve.failedDir) mover = new Mover({ watched: folders, processedDir: serve.processedDir, failedDir: serve.failedDir }, need().store.jobs, log);
+        running = need().run(intake, {
+          signal: stopWorking.signal,
+          abort: cutOff.signal,
+          events: {
+            onStart: (file) => activity.begin(file),
+            onStage: (file, stage, job) => {
+              log.debug(stage, { photo: photoId(file), file });
+              if (stage !== 'reading') bot?.stage(job, stage);
+            },
+            onRetry: (file, reason, delayMs, attempt) => {
+              activity.end(file);
+              log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
+            },
+            onOutcome: (outcome, job) => {
+              activity.end(outcome.file);
+              outcomes.handle(outcome, job);
+            },
+          },
+        }).catch((error: unknown) => log.error('the workers stopped', { error: errorMessage(error) }));
+      },
       stop: async () => {
         intake.close();
         stopWorking.abort();
         // Most of the bound for photos in progress to finish, then their model calls are cut off (they stay queued);
-        // the rest of it for closing ExifTool and the database. `phototag serve` exits at the bound whatever happens.
-        const waited = (ms: number) => Promise.race([running.then(() => false), new Promise<true>((resolve) => setTimeout(resolve, ms, true).unref())]);
-        if (await waited(serve.shutdownSeconds * 700)) {
+        // the rest of it for their outcomes, ExifTool and the database. `phototag serve` exits at the bound whatever happens.
+        const waited = (work: Promise<unknown>, ms: number) => Promise.race([work.then(() => false), new Promise<true>((resolve) => setTimeout(resolve, ms, true).unref())]);
+        if (await waited(running!, serve.shutdownSeconds * 700)) {
           log.warn('photos still in progress at the shutdown bound are interrupted; they stay queued for the next start', { seconds: serve.shutdownSeconds, photos: activity.running });
           cutOff.abort();
-          await waited(serve.shutdownSeconds * 150);
+          await waited(running!, serve.shutdownSeconds * 100);
         }
+        await waited(outcomes.drain(), serve.shutdownSeconds * 50);
       },
+    },
+  ];
+
+  const ownFolders = [serve.processedDir, serve.failedDir].filter((d): d is string => Boolean(d)).map((d) => path.resolve(d));
+  const watcher = new FolderWatcher(
+    { folders, polling: serve.polling, pollIntervalSeconds: serve.pollIntervalSeconds, stableSeconds: serve.stableSeconds, scanOnStart: serve.scanOnStart, rescanMinutes: serve.rescanMinutes, ownFolders },
+    (file) => intake.push(file),
+    log,
+  );
+  if (folders.length > 0) parts.push({ name: 'watcher', essential: true, start: () => watcher.start(), stop: () => watcher.stop() });
+  else log.warn('no folders to watch (serve.watch or --watch): only the HTTP endpoint runs');
+
+  const telegramToken = env.TELEGRAM_BOT_TOKEN || config.telegram.token;
+  if (telegramToken) {
+    parts.push({
+      name: 'telegram bot',
+      essential: false,
+      start: async () => {
+        bot = new TelegramBot({
+          ...config.telegram,
+          token: telegramToken,
+          inbox: path.join(dataDir, 'telegram'),
+          languages: config.languages,
+          store: need().store,
+          enqueue: (file, request) => intake.push({ path: file, request }),
+          retry: (files) => {
+            const queue = need().queue;
+            if (!(queue instanceof StoreQueue)) return 0;
+            const count = queue.requeue({ paths: files });
+            intake.push(files[0]!); // wakes the workers; the photo itself is already queued
+            return count;
+          },
+          numbers: (user) => {
+            const stats = computeStats(need().store);
+            const mine = stats.perTelegramUser.find((u) => u.user === user) ?? { done: 0, failed: 0 };
+            return { queue: need().store.reports.queueDepth(), mine, all: { done: stats.totals.done, failed: stats.totals.failed, queued: stats.totals.queued } };
+          },
+          log,
+        });
+        await bot.start();
+      },
+      stop: async () => bot?.stop(),
     });
-
-    const ownFolders = [serve.processedDir, serve.failedDir].filter((d): d is string => Boolean(d)).map((d) => path.resolve(d));
-    const watcher = new FolderWatcher({ folders, polling: serve.polling, pollIntervalSeconds: serve.pollIntervalSeconds, stableSeconds: serve.stableSeconds, scanOnStart: serve.scanOnStart, rescanMinutes: serve.rescanMinutes, ownFolders }, (file) => intake.push(file), log);
-    if (folders.length > 0) {
-      await watcher.start();
-      stack.push({ name: 'watcher', stop: () => watcher.stop() });
-    } else {
-      log.warn('no folders to watch (serve.watch or --watch): only the HTTP endpoint runs');
-    }
-
-    const stuckAfter = stuckBoundMs(config.timeoutSeconds, config.maxAttempts);
-    const endpoint = new HttpEndpoint({ host: serve.host, port: serve.port, token }, {
-      ready: async () => {
-        const checks: Record<string, string> = {};
-        const ok = await Promise.all([
-          check(checks, 'database', () => (session.store.ping() ? 'ok' : 'no answer')),
-          check(checks, 'exiftool', async () => `ok ${await session.tool.version()}`),
-          check(checks, 'workers', () => {
-            const stuck = activity.stuck(stuckAfter);
-            if (stuck.length > 0) throw new Error(`${stuck.length} stuck on a photo for over ${Math.round(stuckAfter / 1000)} s (${stuck.map((s) => `${path.basename(s.file)}: ${Math.round(s.ms / 1000)} s`).join(', ')})`);
-            return `${activity.running} busy`;
-          }),
-          check(checks, 'provider', () => {
-            const circuit = session.vision.circuit();
-            if (!circuit.ok) throw new Error(circuit.detail);
-            return circuit.detail;
-          }),
-        ]);
-        return { ok: ok.every(Boolean), checks };
-      },
-      stats: () => computeStats(session.store),
-      metrics: () => metrics!.text(),
-      recent: () => session.store.reports.recent(20),
-      retry: (filter) => (session.queue instanceof StoreQueue ? session.queue.requeue(filter) : 0),
-    }, log);
-    const address = await endpoint.start();
-    stack.push({ name: 'http', stop: () => endpoint.stop() });
-
-    const telegramToken = env.TELEGRAM_BOT_TOKEN || config.telegram.token;
-    if (telegramToken) {
-      bot = new TelegramBot({
-        ...config.telegram,
-        token: telegramToken,
-        inbox: path.join(dataDir, 'telegram'),
-        enqueue: (file, extras) => {
-          jobs.set(file, extras);
-          intake.push(file);
-        },
-        propose: async (file, result) => {
-          proposals.set(file, { hash: await hashFile(file), result });
-        },
-        failed: (user) => session.store.reports.failures({ telegramUser: user }).map((row) => row.path),
-        retry: (user, files) => {
-          if (!(session.queue instanceof StoreQueue)) return;
-          for (const file of files) jobs.set(file, { source: 'telegram', telegramUser: user });
-          session.queue.requeue({ paths: files });
-          intake.push(files[0]!); // wakes the workers; the photo itself is already queued
-        },
-        status: () => {
-          const depth = session.store.reports.queueDepth();
-          return `queue: ${depth.queued} waiting, ${depth.running} in progress`;
-        },
-        stats: (user) => {
-          const stats = computeStats(session.store);
-          const mine = stats.perTelegramUser.find((u) => u.user === user) ?? { done: 0, failed: 0 };
-          return `you (30 days): ${mine.done} done, ${mine.failed} failed\nall: ${stats.totals.done} done, ${stats.totals.failed} failed, ${stats.totals.queued} queued`;
-        },
-        log,
-      });
-      await bot.start();
-      stack.push({ name: 'telegram', stop: () => bot?.stop() });
-    }
-
-    await notify('READY=1', env);
-    const every = watchdogInterval(env);
-    if (every) {
-      const timer = setInterval(() => void notify('WATCHDOG=1', env), every);
-      stack.push({ name: 'watchdog', stop: () => clearInterval(timer) });
-    }
-    log.info('phototag serve ready', { dataDir, folders, provider: session.provider.preset.name, model: session.provider.model });
-    let stopping: Promise<void> | undefined;
-    return {
-      address,
-      stop: () => {
-        stopping ??= (async () => {
-          log.info('stopping');
-          await notify('STOPPING=1', env);
-          await stopAll();
-          log.info('stopped');
-        })();
-        return stopping;
-      },
-    };
-  } catch (error) {
-    await stopAll();
-    throw error;
   }
+
+  const stuckAfter = stuckBoundMs(config.timeoutSeconds, config.maxAttempts);
+  const endpoint = new HttpEndpoint({ host: serve.host, port: serve.port, token }, {
+    ready: async () => {
+      const checks: Record<string, string> = {};
+      const ok = await Promise.all([
+        check(checks, 'database', () => (need().store.ping() ? 'ok' : 'no answer')),
+        check(checks, 'exiftool', async () => `ok ${await need().tool.version()}`),
+        check(checks, 'workers', () => {
+          const stuck = activity.stuck(stuckAfter);
+          if (stuck.length > 0) throw new Error(`${stuck.length} stuck on a photo for over ${Math.round(stuckAfter / 1000)} s (${stuck.map((s) => `${path.basename(s.file)}: ${Math.round(s.ms / 1000)} s`).join(', ')})`);
+          return `${activity.running} busy`;
+        }),
+        check(checks, 'provider', () => {
+          const circuit = need().vision.circuit();
+          if (!circuit.ok) throw new Error(circuit.detail);
+          return circuit.detail;
+        }),
+      ]);
+      return { ok: ok.every(Boolean), checks };
+    },
+    stats: () => computeStats(need().store),
+    metrics: () => metrics!.text(),
+    recent: () => need().store.reports.recent(20),
+    retry: (filter) => {
+      const queue = need().queue;
+      return queue instanceof StoreQueue ? queue.requeue(filter) : 0;
+    },
+  }, log);
+  parts.push({ name: 'http', essential: true, start: async () => void (address = await endpoint.start()), stop: () => endpoint.stop() });
+
+  let watchdog: NodeJS.Timeout | undefined;
+  parts.push({
+    name: 'watchdog',
+    essential: false,
+    start: async () => {
+      const every = watchdogInterval(env);
+      if (every) watchdog = setInterval(() => void notify('WATCHDOG=1', env).catch(() => undefined), every);
+    },
+    stop: async () => clearInterval(watchdog),
+  });
+
+  const lifecycle = new Lifecycle(log);
+  await lifecycle.start(parts, signal);
+  await notify('READY=1', env);
+  log.info('phototag serve ready', { dataDir, folders, provider: need().provider.preset.name, model: need().provider.model });
+  let stopping: Promise<void> | undefined;
+  return {
+    address: address!,
+    stop: () => {
+      stopping ??= (async () => {
+        log.info('stopping');
+        await notify('STOPPING=1', env);
+        await lifecycle.stop();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
 }
 
 async function check(checks: Record<string, string>, name: string, probe: () => string | Promise<string>): Promise<boolean> {
@@ -230,31 +241,4 @@ function readToken(token: string | undefined, tokenFile: string | undefined): st
   }
   if (text.length < 16) throw new FatalError(`serve: the token in ${tokenFile} is too short (at least 16 characters)`);
   return text;
-}
-
-function logOutcome(log: Logger, outcome: PhotoOutcome): void {
-  const fields = { photo: photoId(outcome.file), file: outcome.file, ms: outcome.durationMs };
-  if (outcome.status === 'done') log.info('photo tagged', { ...fields, title: outcome.title, model: outcome.model, cached: outcome.cacheHit ?? false });
-  else if (outcome.status === 'failed') log.warn('photo failed', { ...fields, kind: outcome.errorKind, reason: outcome.reason });
-  else log.info('photo skipped', { ...fields, reason: outcome.reason });
-}
-
-/** The old system's processed/failed buckets: a finished photo moves there with its sidecars, its record follows. */
-function moveFinished(session: Session, outcome: PhotoOutcome, roots: string[], processedDir: string | undefined, failedDir: string | undefined, log: Logger): void {
-  const target = outcome.status === 'done' ? processedDir : outcome.status === 'failed' ? failedDir : undefined;
-  if (!target) return;
-  const root = roots.find((r) => outcome.file.startsWith(`${r}${path.sep}`));
-  const relative = root ? path.relative(root, outcome.file) : path.basename(outcome.file);
-  const destination = path.join(path.resolve(target), relative);
-  try {
-    fs.mkdirSync(path.dirname(destination), { recursive: true });
-    for (const naming of ['base', 'ext'] as const) {
-      const sidecar = findSidecar(outcome.file, naming);
-      if (sidecar.exists) fs.renameSync(sidecar.path, path.join(path.dirname(destination), path.basename(sidecar.path)));
-    }
-    fs.renameSync(outcome.file, destination);
-    session.store.jobs.movePath(outcome.file, destination);
-  } catch (error) {
-    log.error('could not move the photo', { photo: photoId(outcome.file), file: outcome.file, to: destination, error: errorMessage(error) });
-  }
 }

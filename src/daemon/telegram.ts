@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Telegraf, Context } from 'telegraf';
+import { errorMessage, type FailureKind } from '../core/errors.js';
+import { hashFile } from '../core/hash.js';
 import { hasPhotoExtension } from '../core/formats.js';
-import type { JobExtras } from '../core/pipeline.js';
-import type { ModelResult, PhotoOutcome } from '../core/types.js';
-import { photoId, type Logger } from './log.js';
+import type { Job, JobRequest, TelegramAsk } from '../core/job.js';
+import type { Store } from '../core/store.js';
+import type { PhotoStatus } from '../core/types.js';
+import type { Logger } from './log.js';
+import { TEXT, type BotLang, type Numbers } from './telegram-text.js';
 
 export interface TelegramOptions {
   token: string;
@@ -15,97 +19,57 @@ export interface TelegramOptions {
   maxFileMb: number;
   /** Downloads go to `<inbox>/<user id>/`; nothing is written anywhere else. */
   inbox: string;
-  /** Put a downloaded photo on the daemon's queue (returns at once; the answer comes with its outcome). */
-  enqueue: (file: string, extras: JobExtras) => void;
-  /** Reviewed text for a photo (Edit): written instead of asking the model. */
-  propose: (file: string, result: ModelResult) => Promise<void>;
-  /** The user's failed photos. */
-  failed: (user: string) => string[];
-  /** Queue these photos (failed ones, for /retry) again. */
-  retry: (user: string, files: string[]) => void;
-  status: () => string;
-  stats: (user: string) => string;
+  /** Downloads older than this many days are deleted (0: kept forever). */
+  retentionDays: number;
+  /** The languages photos get when a user has not chosen with /lang. */
+  languages: string[];
   /** Photos one user may have waiting at once. */
   maxQueuedPerUser: number;
   /** Photos one user may send per minute. */
   perUserPerMinute: number;
   webhook?: { url: string; host: string; port: number; path: string };
+  /** Jobs (their Telegram answers), the users' /lang and Edit prompts live here, so they outlive a restart. */
+  store: Store;
+  /** Put a downloaded photo on the daemon's queue (returns at once; the answer comes with its outcome). */
+  enqueue: (file: string, request: JobRequest) => void;
+  /** Queue these (failed) photos again, as they were first asked; returns how many. */
+  retry: (files: string[]) => number;
+  numbers: (user: string) => Numbers;
   log: Logger;
 }
 
-interface Waiting {
-  chatId: number;
-  user: number;
-  statusMessageId: number;
-  name: string;
-  lang: 'en' | 'ru';
+/** What the bot needs to answer a finished photo. */
+export interface Finished {
+  status: PhotoStatus;
+  title?: string;
+  description?: string;
+  keywords?: string[];
+  reason?: string;
+  errorKind?: FailureKind;
 }
 
-const TEXT = {
-  en: {
-    refuse: (id: number) => `Sorry, this bot is private. Your Telegram user ID is ${id}: ask its owner to add it to telegram.allowedUsers.`,
-    help: 'Send me photos as files (📎 → File) and I write a title, a description and keywords into them and send them back. A compressed photo works too, but Telegram strips its metadata. A caption is passed on as context.\n/status: the queue\n/stats: your numbers\n/retry: try your failed photos again\n/lang en, ru or en+ru: the languages your photos get',
-    notPhoto: (name: string) => `${name}: not a photo I can tag (JPEG, HEIC, PNG, WebP, TIFF, AVIF or RAW).`,
-    tooLarge: (name: string, mb: number, max: number) => `${name} is ${mb.toFixed(1)} MB; the Bot API lets bots download at most ${max} MB.`,
-    compressed: 'Telegram compressed this photo and removed its metadata; send it as a file to keep it.',
-    queued: (name: string) => `⏳ ${name}: queued`,
-    analyzing: (name: string) => `🔎 ${name}: analyzing`,
-    writing: (name: string) => `✍️ ${name}: writing`,
-    tooFast: (n: number) => `You sent ${n} photos in the last minute; please wait a little.`,
-    done: (name: string) => `✅ ${name}: done`,
-    failed: (name: string, reason: string) => `❌ ${name}: ${reason}`,
-    regenerate: '🔄 Regenerate',
-    edit: '✏️ Edit',
-    editPrompt: (name: string) => `Reply to this message with the corrected text for ${name}: the title on the first line, the description on the second, the keywords (comma-separated) on the third.`,
-    editBad: 'I need three lines: title, description, keywords.',
-    gone: 'That photo is no longer here.',
-    busy: (n: number) => `You already have ${n} photos waiting; send more when some are done.`,
-    lang: (langs: string) => `Photos you send are tagged in: ${langs}.`,
-    langUsage: 'Use /lang en, /lang ru or /lang en+ru.',
-    retried: (n: number) => (n === 0 ? 'You have no failed photos.' : `Trying ${n} failed photo${n === 1 ? '' : 's'} again.`),
-  },
-  ru: {
-    refuse: (id: number) => `Извините, это частный бот. Ваш ID в Telegram: ${id} — попросите владельца добавить его в telegram.allowedUsers.`,
-    help: 'Пришлите фото файлом (📎 → Файл): я впишу в него название, описание и ключевые слова и пришлю обратно. Сжатое фото тоже подойдёт, но Telegram удаляет его метаданные. Подпись передаётся модели как контекст.\n/status — очередь\n/stats — ваша статистика\n/retry — повторить фото с ошибками\n/lang en, ru или en+ru — языки подписей',
-    notPhoto: (name: string) => `${name}: это не фото, которое я умею подписывать (JPEG, HEIC, PNG, WebP, TIFF, AVIF или RAW).`,
-    tooLarge: (name: string, mb: number, max: number) => `${name}: ${mb.toFixed(1)} МБ; Bot API позволяет ботам скачивать не больше ${max} МБ.`,
-    compressed: 'Telegram сжал это фото и удалил его метаданные; пришлите его файлом, чтобы их сохранить.',
-    queued: (name: string) => `⏳ ${name}: в очереди`,
-    analyzing: (name: string) => `🔎 ${name}: анализ`,
-    writing: (name: string) => `✍️ ${name}: запись`,
-    tooFast: (n: number) => `Вы прислали ${n} фото за последнюю минуту; подождите немного.`,
-    done: (name: string) => `✅ ${name}: готово`,
-    failed: (name: string, reason: string) => `❌ ${name}: ${reason}`,
-    regenerate: '🔄 Заново',
-    edit: '✏️ Исправить',
-    editPrompt: (name: string) => `Ответьте на это сообщение исправленным текстом для ${name}: название в первой строке, описание во второй, ключевые слова через запятую в третьей.`,
-    editBad: 'Нужно три строки: название, описание, ключевые слова.',
-    gone: 'Этого фото здесь больше нет.',
-    busy: (n: number) => `У вас уже ${n} фото в очереди; пришлите ещё, когда часть будет готова.`,
-    lang: (langs: string) => `Ваши фото подписываются на: ${langs}.`,
-    langUsage: 'Используйте /lang en, /lang ru или /lang en+ru.',
-    retried: (n: number) => (n === 0 ? 'У вас нет фото с ошибками.' : `Пробую ещё раз: ${n}.`),
-  },
-};
+const OUTBOX_EVERY_MS = 60_000;
+const CLEAN_EVERY_MS = 6 * 3_600_000;
 
 /**
  * The Telegram adapter (telegraf): allow-listed users send photos, which are downloaded into the inbox and
- * queued like any other; the answer goes out when the photo's outcome arrives. Handlers never wait for tagging.
+ * queued like any other, with who asked and where to answer carried by the job. Handlers never wait for
+ * tagging. An answer not yet sent (the bot was stopped or Telegram was down) stays owed in the database and
+ * goes out when the bot runs again.
  */
 export class TelegramBot {
   private bot?: Telegraf;
-  private readonly waiting = new Map<string, Waiting>();
-  /** Photos sent back, by a short id the buttons carry (Telegram allows 64 bytes of callback data). */
-  private readonly delivered = new Map<string, { file: string; name: string }>();
-  /** Edit prompts awaiting a reply: prompt message id → photo id. */
-  private readonly editing = new Map<number, string>();
-  private readonly languages = new Map<number, string[]>();
+  private ready = false;
+  /** Jobs whose answer is being sent now (by the outcome or by the outbox): never twice. */
+  private readonly answering = new Set<number>();
+  private readonly inFlight = new Set<Promise<void>>();
   /** Photos each user has waiting, counted before the download starts (a burst arrives all at once). */
   private readonly perUser = new Map<number, number>();
   /** Edits of one photo's status message, in order (stage events are not awaited by the daemon). */
-  private readonly edits = new Map<string, Promise<void>>();
+  private readonly edits = new Map<number, Promise<void>>();
   /** When each user's recent photos arrived, for the per-minute limit. */
   private readonly sent = new Map<number, number[]>();
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly options: TelegramOptions) {}
 
@@ -121,50 +85,49 @@ export class TelegramBot {
       }
       await next();
     });
-    bot.start((ctx) => ctx.reply(TEXT[this.lang(ctx)].help));
-    bot.help((ctx) => ctx.reply(TEXT[this.lang(ctx)].help));
-    bot.command('status', (ctx) => ctx.reply(this.options.status()));
-    bot.command('stats', (ctx) => ctx.reply(this.options.stats(String(ctx.from.id))));
+    const days = this.options.retentionDays;
+    bot.start((ctx) => ctx.reply(TEXT[this.lang(ctx)].help(days)));
+    bot.help((ctx) => ctx.reply(TEXT[this.lang(ctx)].help(days)));
+    bot.command('status', (ctx) => ctx.reply(TEXT[this.lang(ctx)].status(this.options.numbers(String(ctx.from.id)).queue)));
+    bot.command('stats', (ctx) => ctx.reply(TEXT[this.lang(ctx)].stats(this.options.numbers(String(ctx.from.id)))));
+    bot.command('settings', (ctx) =>
+      ctx.reply(TEXT[this.lang(ctx)].settings({ languages: this.languagesOf(ctx.from.id) ?? this.options.languages, maxFileMb: this.options.maxFileMb, retentionDays: days })),
+    );
     bot.command('lang', (ctx) => {
       const wanted = ctx.message.text.split(/\s+/u)[1]?.split(/[+,]/u).filter((l) => l === 'en' || l === 'ru');
       if (!wanted?.length) return ctx.reply(TEXT[this.lang(ctx)].langUsage);
-      this.languages.set(ctx.from.id, [...new Set(wanted)]);
+      this.options.store.telegram.setLanguages(String(ctx.from.id), [...new Set(wanted)]);
       return ctx.reply(TEXT[this.lang(ctx)].lang(wanted.join(' + ')));
     });
-    bot.command('retry', async (ctx) => {
-      const user = String(ctx.from.id);
-      const files = this.options.failed(user);
-      await ctx.reply(TEXT[this.lang(ctx)].retried(files.length));
-      // Status messages first, so an answer that comes quickly finds its message.
-      for (const file of files) {
-        const name = path.basename(file).replace(/^\d+-/u, '');
-        const status = await ctx.reply(TEXT[this.lang(ctx)].queued(name));
-        this.waiting.set(file, { chatId: ctx.chat.id, user: ctx.from.id, statusMessageId: status.message_id, name, lang: this.lang(ctx) });
-        this.perUser.set(ctx.from.id, (this.perUser.get(ctx.from.id) ?? 0) + 1);
-      }
-      if (files.length) this.options.retry(user, files);
-    });
-    bot.action(/^(regen|edit):(\w+)$/u, async (ctx) => {
+    bot.command('retry', (ctx) => this.retry(ctx));
+    bot.action(/^(regen|edit):#(\d+)$/u, async (ctx) => {
       const [, action, id] = ctx.match;
-      const photo = this.delivered.get(id!);
       await ctx.answerCbQuery();
-      if (!photo || !fs.existsSync(photo.file)) return ctx.reply(TEXT[this.lang(ctx)].gone);
-      if (action === 'regen') return this.queue(ctx, photo.file, photo.name, { regenerate: true, again: true });
-      const prompt = await ctx.reply(TEXT[this.lang(ctx)].editPrompt(photo.name), { reply_markup: { force_reply: true } });
-      this.editing.set(prompt.message_id, id!);
+      const job = this.options.store.jobs.job(Number(id));
+      // Only the user who sent the photo may press its buttons.
+      if (!job || job.telegram?.user !== String(ctx.from.id) || !fs.existsSync(job.path)) return ctx.reply(TEXT[this.lang(ctx)].gone);
+      if (action === 'regen') return this.queue(ctx, job.path, { regenerate: true, again: true, hint: job.hint, languages: this.languagesOf(ctx.from.id) ?? job.languages });
+      const prompt = await ctx.reply(TEXT[this.lang(ctx)].editPrompt(displayName(job.path)), { reply_markup: { force_reply: true } });
+      this.options.store.telegram.savePrompt(ctx.chat!.id, prompt.message_id, job.id);
     });
-    bot.on('text', async (ctx, next) => {
+    // Buttons from before job ids were stored carry a photo hash only.
+    bot.action(/^(regen|edit):/u, async (ctx) => {
+      await ctx.answerCbQuery();
+      return ctx.reply(TEXT[this.lang(ctx)].gone);
+    });
+    bot.on('text', async (ctx) => {
       const replyTo = ctx.message.reply_to_message?.message_id;
-      const id = replyTo === undefined ? undefined : this.editing.get(replyTo);
-      if (!id) return next();
-      const photo = this.delivered.get(id);
+      const id = replyTo === undefined ? undefined : this.options.store.telegram.prompt(ctx.chat.id, replyTo);
+      const text = TEXT[this.lang(ctx)];
+      if (id === undefined) return ctx.reply(ctx.message.text.startsWith('/') ? text.unknown : text.plainText);
+      const job = this.options.store.jobs.job(id);
+      if (!job || job.telegram?.user !== String(ctx.from.id) || !fs.existsSync(job.path)) return ctx.reply(text.gone);
       const [title, description, keywords] = ctx.message.text.split('\n').map((l) => l.trim());
-      if (!photo || !title || !description || !keywords) return ctx.reply(TEXT[this.lang(ctx)].editBad);
-      this.editing.delete(replyTo!);
-      const langs = this.languages.get(ctx.from.id);
-      const primary = langs?.[0] ?? 'en';
-      await this.options.propose(photo.file, { [primary]: { title, description, keywords: keywords.split(',').map((k) => k.trim()).filter(Boolean) } });
-      return this.queue(ctx, photo.file, photo.name, { again: true, languages: [primary] });
+      if (!title || !description || !keywords) return ctx.reply(text.editBad);
+      this.options.store.telegram.deletePrompt(ctx.chat.id, replyTo!);
+      const primary = this.languagesOf(ctx.from.id)?.[0] ?? 'en';
+      const result = { [primary]: { title, description, keywords: keywords.split(',').map((k) => k.trim()).filter(Boolean) } };
+      return this.queue(ctx, job.path, { again: true, languages: [primary], proposal: { hash: await hashFile(job.path), result } });
     });
     bot.on('document', (ctx) => {
       const doc = ctx.message.document;
@@ -176,7 +139,7 @@ export class TelegramBot {
       await ctx.reply(TEXT[this.lang(ctx)].compressed);
       return this.receive(ctx, photo.file_id, photo.file_size, `photo-${photo.file_unique_id}.jpg`, true, ctx.message.caption);
     });
-    bot.catch((error) => this.options.log.error('telegram handler failed', { error: (error as Error).message }));
+    bot.catch((error) => this.options.log.error('telegram handler failed', { error: errorMessage(error) }));
     const webhook = this.options.webhook;
     if (webhook) {
       // Telegram signs every webhook request with this secret; a request without it is refused.
@@ -184,14 +147,135 @@ export class TelegramBot {
       await bot.launch({ webhook: { domain: webhook.url, path: webhook.path, host: webhook.host, port: webhook.port, secretToken } });
     } else {
       // launch() resolves only when polling stops: not awaited.
-      void bot.launch().catch((error: unknown) => this.options.log.error('telegram polling stopped', { error: (error as Error).message }));
+      bot.launch().catch((error: unknown) => this.options.log.error('telegram polling stopped', { error: errorMessage(error) }));
     }
     this.bot = bot;
+    this.ready = true;
     this.options.log.info('telegram bot started', { allowedUsers: this.options.allowedUsers.length, mode: webhook ? 'webhook' : 'long polling' });
+    // Answers owed from before (a restart, Telegram down): now, then now and then.
+    this.track(this.sendOwed());
+    this.track(this.clean());
+    this.timers = [setInterval(() => this.track(this.sendOwed()), OUTBOX_EVERY_MS), setInterval(() => this.track(this.clean()), CLEAN_EVERY_MS)];
+    for (const timer of this.timers) timer.unref();
   }
 
-  stop(): void {
-    this.bot?.stop('shutdown');
+  /** Stop taking updates; answers being sent finish (bounded), the rest stay owed for the next start. */
+  async stop(): Promise<void> {
+    this.ready = false;
+    for (const timer of this.timers) clearInterval(timer);
+    try {
+      this.bot?.stop('shutdown');
+    } catch {
+      // not running (a start that failed half-way)
+    }
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([Promise.all(this.inFlight), bound]);
+  }
+
+  /** Progress in the photo's one status message: analyzing, writing (done or failed come with the answer). */
+  stage(job: Job, stage: 'reading' | 'analyzing' | 'writing'): void {
+    const ask = job.telegram;
+    const telegram = this.bot?.telegram;
+    if (!ask || !telegram || !this.ready || stage === 'reading') return;
+    const text = TEXT[ask.lang][stage](displayName(job.path));
+    this.track(this.inOrder(job.id, () => withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text))));
+  }
+
+  /**
+   * Answer whoever asked for this photo: status message, the file, its text with Regenerate and Edit. Once
+   * sent, the job's answer is no longer owed. Never throws: an answer that could not go out stays owed.
+   */
+  async answer(job: Job, finished: Finished): Promise<void> {
+    const ask = job.telegram;
+    const telegram = this.bot?.telegram;
+    if (!ask || !telegram || !this.ready || this.answering.has(job.id)) return;
+    this.answering.add(job.id);
+    const sending = (async () => {
+      await this.edits.get(job.id); // the stage edits first
+      this.edits.delete(job.id);
+      const text = TEXT[ask.lang];
+      const name = displayName(job.path);
+      try {
+        if (finished.status === 'failed') {
+          await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.failed(name, text.reason(finished.errorKind, finished.reason))));
+        } else {
+          await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.done(name)));
+          await withRetryAfter(() => telegram.sendDocument(ask.chat, { source: fs.createReadStream(job.path), filename: name }));
+          const keywords = finished.keywords?.join(', ') ?? '';
+          await withRetryAfter(() =>
+            telegram.sendMessage(ask.chat, [finished.title, finished.description, keywords].filter(Boolean).join('\n\n') || text.done(name), {
+              reply_markup: { inline_keyboard: [[{ text: text.regenerate, callback_data: `regen:#${job.id}` }, { text: text.edit, callback_data: `edit:#${job.id}` }]] },
+            }),
+          );
+        }
+        this.options.store.jobs.answered(job.id);
+        this.release(Number(ask.user));
+      } catch (error) {
+        this.options.log.error('telegram reply failed; it is sent again later', { user: ask.user, error: errorMessage(error) });
+      } finally {
+        this.answering.delete(job.id);
+      }
+    })();
+    this.track(sending);
+    await sending;
+  }
+
+  /** Answers owed for photos that finished while the bot was not running (or could not reach Telegram). */
+  private async sendOwed(): Promise<void> {
+    if (!this.ready) return;
+    for (const job of this.options.store.jobs.unanswered()) {
+      if (!this.ready) return;
+      if (!fs.existsSync(job.path) && job.status !== 'failed') {
+        this.options.store.jobs.answered(job.id); // deleted since (retention): nothing to send back
+        continue;
+      }
+      await this.answer(job, { status: job.status, title: job.title, description: job.description, keywords: job.keywords, reason: job.error, errorKind: job.errorKind });
+    }
+  }
+
+  /** Downloads older than `retentionDays` go, unless their photo is still waiting or its answer is owed. */
+  private async clean(): Promise<void> {
+    const days = this.options.retentionDays;
+    if (days <= 0) return;
+    const before = Date.now() - days * 86_400_000;
+    this.options.store.telegram.prunePrompts(before);
+    const users = await fs.promises.readdir(this.options.inbox).catch(() => [] as string[]);
+    let removed = 0;
+    for (const user of users) {
+      const folder = path.join(this.options.inbox, user);
+      const names = await fs.promises.readdir(folder).catch(() => [] as string[]);
+      for (const name of names) {
+        const file = path.join(folder, name);
+        const stat = await fs.promises.lstat(file).catch(() => undefined);
+        if (!stat?.isFile() || stat.mtimeMs >= before) continue;
+        const id = this.options.store.jobs.idOf(file);
+        const job = id === undefined ? undefined : this.options.store.jobs.job(id);
+        if (job && (job.status === 'queued' || job.status === 'running' || this.answering.has(job.id))) continue;
+        await fs.promises.rm(file, { force: true });
+        removed++;
+      }
+    }
+    if (removed) this.options.log.info('telegram: old downloads removed', { files: removed, olderThanDays: days });
+  }
+
+  private async retry(ctx: Context & { from: { id: number }; chat: { id: number } }): Promise<void> {
+    const user = String(ctx.from.id);
+    const files = this.options.store.reports.failures({ telegramUser: user }).map((row) => row.path);
+    const lang = this.lang(ctx);
+    await ctx.reply(TEXT[lang].retried(files.length));
+    // Status messages first, so an answer that comes quickly finds its message; the job keeps its /lang and caption.
+    for (const file of files) {
+      const status = await ctx.reply(TEXT[lang].queued(displayName(file)));
+      this.options.store.jobs.answerTo(file, { user, chat: ctx.chat.id, statusMessage: status.message_id, lang });
+      this.perUser.set(ctx.from.id, (this.perUser.get(ctx.from.id) ?? 0) + 1);
+    }
+    if (files.length) this.options.retry(files);
+  }
+
+  private track(promise: Promise<void>): void {
+    const tracked = promise.catch((error: unknown) => this.options.log.error('telegram task failed', { error: errorMessage(error) }));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   private async receive(ctx: Context, fileId: string, size: number | undefined, name: string, isPhoto: boolean, caption: string | undefined): Promise<void> {
@@ -234,28 +318,23 @@ export class TelegramBot {
       this.release(user);
       throw error;
     }
-    await this.queue(ctx, target, name, { hint: caption }, false);
+    await this.queue(ctx, target, { hint: caption, languages: this.languagesOf(user) }, false);
   }
 
-  private lang(ctx: Context): 'en' | 'ru' {
-    return lang(ctx, ctx.from ? this.languages.get(ctx.from.id) : undefined);
+  private languagesOf(user: number): string[] | undefined {
+    return this.options.store.telegram.languages(String(user));
   }
 
-  /** Progress in the photo's one status message: analyzing, writing (done or failed come with the outcome). */
-  async stage(file: string, stage: 'reading' | 'analyzing' | 'writing'): Promise<void> {
-    const waiting = this.waiting.get(file);
-    const telegram = this.bot?.telegram;
-    if (!waiting || !telegram || stage === 'reading') return;
-    const text = TEXT[waiting.lang][stage](waiting.name);
-    await this.inOrder(file, () => withRetryAfter(() => telegram.editMessageText(waiting.chatId, waiting.statusMessageId, undefined, text)));
+  private lang(ctx: Context): BotLang {
+    return lang(ctx, ctx.from ? this.languagesOf(ctx.from.id) : undefined);
   }
 
-  private inOrder(file: string, edit: () => Promise<unknown>): Promise<void> {
-    const next = (this.edits.get(file) ?? Promise.resolve()).then(edit).then(
+  private inOrder(id: number, edit: () => Promise<unknown>): Promise<void> {
+    const next = (this.edits.get(id) ?? Promise.resolve()).then(edit).then(
       () => undefined,
       () => undefined,
     );
-    this.edits.set(file, next);
+    this.edits.set(id, next);
     return next;
   }
 
@@ -263,44 +342,20 @@ export class TelegramBot {
     this.perUser.set(user, Math.max(0, (this.perUser.get(user) ?? 1) - 1));
   }
 
-  /** One status message per photo, then onto the daemon's queue; the handler returns at once. */
-  private async queue(ctx: Context, file: string, name: string, extras: JobExtras, count = true): Promise<void> {
+  /** One status message per photo, then onto the daemon's queue with who asked and where to answer. */
+  private async queue(ctx: Context, file: string, request: JobRequest, count = true): Promise<void> {
     const user = ctx.from!.id;
     if (count) this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
-    const status = await ctx.reply(TEXT[this.lang(ctx)].queued(name));
-    this.waiting.set(file, { chatId: ctx.chat!.id, user, statusMessageId: status.message_id, name, lang: this.lang(ctx) });
-    this.options.enqueue(file, { source: 'telegram', telegramUser: String(user), languages: this.languages.get(user), ...extras });
+    const lang = this.lang(ctx);
+    const status = await ctx.reply(TEXT[lang].queued(displayName(file)));
+    const telegram: TelegramAsk = { user: String(user), chat: ctx.chat!.id, statusMessage: status.message_id, lang };
+    this.options.enqueue(file, { ...request, source: 'telegram', telegram });
   }
+}
 
-  /** The daemon calls this for every finished photo; the bot answers the ones it queued. */
-  async outcome(outcome: PhotoOutcome): Promise<void> {
-    const waiting = this.waiting.get(outcome.file);
-    const telegram = this.bot?.telegram;
-    if (!waiting || !telegram) return;
-    this.waiting.delete(outcome.file);
-    this.release(waiting.user);
-    await this.edits.get(outcome.file); // the stage edits first
-    this.edits.delete(outcome.file);
-    const text = TEXT[waiting.lang];
-    try {
-      if (outcome.status === 'failed') {
-        await withRetryAfter(() => telegram.editMessageText(waiting.chatId, waiting.statusMessageId, undefined, text.failed(waiting.name, outcome.reason ?? 'failed')));
-        return;
-      }
-      await withRetryAfter(() => telegram.editMessageText(waiting.chatId, waiting.statusMessageId, undefined, text.done(waiting.name)));
-      await withRetryAfter(() => telegram.sendDocument(waiting.chatId, { source: fs.createReadStream(outcome.file), filename: waiting.name }));
-      const id = photoId(outcome.file);
-      this.delivered.set(id, { file: outcome.file, name: waiting.name });
-      const keywords = outcome.keywords?.join(', ') ?? '';
-      await withRetryAfter(() =>
-        telegram.sendMessage(waiting.chatId, [outcome.title, outcome.description, keywords].filter(Boolean).join('\n\n'), {
-          reply_markup: { inline_keyboard: [[{ text: text.regenerate, callback_data: `regen:${id}` }, { text: text.edit, callback_data: `edit:${id}` }]] },
-        }),
-      );
-    } catch (error) {
-      this.options.log.error('telegram reply failed', { error: (error as Error).message });
-    }
-  }
+/** The name the user sent, without the arrival time the inbox file name starts with. */
+function displayName(file: string): string {
+  return path.basename(file).replace(/^\d+-/u, '');
 }
 
 /** A hostile name loses its folders, control characters and leading dots. */
@@ -323,7 +378,7 @@ async function withRetryAfter<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** The bot's language: the user's /lang choice (its first language), else their Telegram language. */
-function lang(ctx: Context, preferred?: string[]): 'en' | 'ru' {
+function lang(ctx: Context, preferred?: string[]): BotLang {
   if (preferred?.[0] === 'ru' || preferred?.[0] === 'en') return preferred[0];
   return ctx.from?.language_code?.startsWith('ru') ? 'ru' : 'en';
 }

@@ -133,7 +133,7 @@ describe('the Telegram bot in phototag serve', () => {
     expect(fake.state.calls.at(-1)!.languages).toEqual(['ru']);
     telegram.text(OWNER, '/lang en+ru');
     telegram.text(OWNER, '/stats');
-    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('you (30 days):')));
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('You (30 days):')));
   });
 
   it('50 photos in a burst: the per-user cap holds, Telegram\'s 429 is waited out, every photo is answered', async () => {
@@ -182,7 +182,7 @@ describe('the Telegram bot in phototag serve', () => {
     await until(() => calls('sendDocument', OWNER).length === sent + 1);
     expect(calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.includes('Telegram compressed this photo'))).toBe(true);
     telegram.text(OWNER, '/status');
-    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('queue:')));
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('Queue:')));
     expect(JSON.stringify(served.logs())).not.toContain(TOKEN);
   });
 });

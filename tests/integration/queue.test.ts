@@ -32,18 +32,21 @@ describe('the job queue', () => {
     db.close();
   });
 
-  it('leaves a photo with another live run, and takes over one whose run has ended', () => {
+  it('leaves a photo with another live run, and a new run adopts the jobs of one that has ended, with what they were asked', () => {
     const db = store();
     const first = new StoreQueue(db, { source: 'scan', force: false, retryFailed: false });
     const second = new StoreQueue(db, { source: 'scan', force: false, retryFailed: false });
     const item = { path: '/photos/b.jpg', size: 10, mtimeMs: 1000 };
-    expect(first.add([item])).toEqual(['queued']);
+    const asked = { path: '/photos/c.jpg', size: 10, mtimeMs: 1000, request: { source: 'telegram' as const, telegram: { user: '7', chat: 7, statusMessage: 70, lang: 'ru' as const }, languages: ['ru'], hint: 'Lisbon' } };
+    expect(first.add([item, asked])).toEqual(['queued', 'queued']);
     expect(second.add([item])).toEqual(['busy']);
     expect(second.claim()).toBeUndefined();
     first.close();
     const third = new StoreQueue(db, { source: 'scan', force: false, retryFailed: false });
-    expect(third.add([item])).toEqual(['queued']);
+    expect(third.adopted).toMatchObject({ queued: 2, running: 0 });
+    expect(third.add([item])).toEqual(['pending']);
     expect(third.claim()?.path).toBe('/photos/b.jpg');
+    expect(third.claim()).toMatchObject({ path: '/photos/c.jpg', source: 'telegram', telegram: { user: '7', chat: 7, statusMessage: 70, lang: 'ru' }, languages: ['ru'], hint: 'Lisbon' });
     db.close();
   });
 });

@@ -55,6 +55,8 @@ export const configSchema = z
         maxQueuedPerUser: z.int().min(1).default(20),
         /** Photos one user may send per minute; more get a friendly "wait" message. */
         perUserPerMinute: z.int().min(1).default(60),
+        /** Downloads under <data dir>/telegram/ are deleted after this many days (0: kept forever). */
+        retentionDays: z.number().min(0).default(30),
         /** Webhook instead of long polling: Telegram posts updates to `url` (https, via your proxy) → host:port/path here. */
         webhook: z
           .object({

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { FailureKind } from '../errors.js';
+import type { Job, JobRequest, Proposal } from '../job.js';
 import type { ProcessIdentity } from '../process-identity.js';
 import type { PhotoRecord, PhotoStatus, Source } from '../types.js';
 
@@ -6,8 +8,8 @@ export interface QueueItem {
   path: string;
   size: number;
   mtimeMs: number;
-  /** Queue it even if it is recorded as done with this size and time (Regenerate, Edit). */
-  again?: boolean;
+  /** What it is asked with; `again` queues it even if recorded as done with this size and time (Regenerate, Edit). */
+  request?: JobRequest;
 }
 
 /**
@@ -16,10 +18,16 @@ export interface QueueItem {
  */
 export type EnqueueResult = 'queued' | 'unchanged' | 'busy' | 'failed-before' | 'pending';
 
-export interface ClaimedJob {
-  path: string;
-  attempts: number;
-  source: Source;
+export type ClaimedJob = Job;
+
+/** A finished Telegram job whose answer has not been sent yet (the bot was stopped, or the daemon restarted). */
+export interface UnansweredJob extends Job {
+  status: PhotoStatus;
+  title?: string;
+  description?: string;
+  keywords?: string[];
+  error?: string;
+  errorKind?: FailureKind;
 }
 
 export interface RetryFilter {
@@ -28,6 +36,54 @@ export interface RetryFilter {
   kind?: string;
   paths?: string[];
   telegramUser?: string;
+}
+
+/** The job columns a claim returns, and how they read back. */
+const JOB_COLUMNS = `id, path, attempts, source, telegram_user, telegram_chat, telegram_message, telegram_lang, languages, hint, regenerate, again, proposal`;
+
+interface JobRow {
+  id: number;
+  path: string;
+  attempts: number;
+  source: Source;
+  telegram_user: string | null;
+  telegram_chat: number | null;
+  telegram_message: number | null;
+  telegram_lang: string | null;
+  languages: string | null;
+  hint: string | null;
+  regenerate: number;
+  again: number;
+  proposal: string | null;
+}
+
+function jobOf(row: JobRow): Job {
+  const job: Job = { id: row.id, path: row.path, attempts: row.attempts, source: row.source };
+  if (row.telegram_user !== null && row.telegram_chat !== null && row.telegram_message !== null) {
+    job.telegram = { user: row.telegram_user, chat: row.telegram_chat, statusMessage: row.telegram_message, lang: row.telegram_lang === 'ru' ? 'ru' : 'en' };
+  }
+  if (row.languages) job.languages = row.languages.split(',');
+  if (row.hint !== null) job.hint = row.hint;
+  if (row.regenerate) job.regenerate = true;
+  if (row.again) job.again = true;
+  if (row.proposal) job.proposal = JSON.parse(row.proposal) as Proposal;
+  return job;
+}
+
+/** A request as the named parameters of the job columns. */
+function requestParams(request: JobRequest | undefined) {
+  return {
+    telegramUser: request?.telegram?.user ?? null,
+    telegramChat: request?.telegram?.chat ?? null,
+    telegramMessage: request?.telegram?.statusMessage ?? null,
+    telegramLang: request?.telegram?.lang ?? null,
+    replyPending: request?.telegram ? 1 : 0,
+    languages: request?.languages?.length ? request.languages.join(',') : null,
+    hint: request?.hint ?? null,
+    regenerate: request?.regenerate ? 1 : 0,
+    again: request?.again ? 1 : 0,
+    proposal: request?.proposal ? JSON.stringify(request.proposal) : null,
+  };
 }
 
 interface RunRow {
@@ -88,13 +144,20 @@ export class JobStore {
     return row && { owner: { host: row.host, pid: row.pid, startTime: row.start_time }, ended: row.ended_at !== null };
   }
 
-  /** Jobs left running by a process that is gone go back to the queue (the crash is not counted as an attempt). */
-  recoverOrphans(deadRunIds: readonly number[]): number {
-    let recovered = 0;
-    this.db.transaction(() => {
-      for (const id of deadRunIds) recovered += this.sql.requeueRunning.run(Date.now(), id).changes;
+  /**
+   * Take over the queued and running jobs of every run that ended or whose process is gone (any kind, this
+   * host or one it can prove dead): they become this run's queued jobs, with everything they were asked
+   * with. A job left running is not charged the attempt the crash interrupted. One IMMEDIATE transaction,
+   * so two runs starting together never adopt the same job.
+   */
+  adopt(runId: number, isAlive: (owner: ProcessIdentity) => boolean): { runs: number[]; queued: number; running: number } {
+    return this.db.transaction(() => {
+      const runs = this.deadRuns(isAlive).filter((id) => id !== runId);
+      if (runs.length === 0) return { runs, queued: 0, running: 0 };
+      const counts = this.sql.adoptCounts.get(JSON.stringify(runs)) as { queued: number | null; running: number | null };
+      this.sql.adopt.run({ runId, runs: JSON.stringify(runs), now: Date.now() });
+      return { runs, queued: counts.queued ?? 0, running: counts.running ?? 0 };
     }).immediate();
-    return recovered;
   }
 
   /**
@@ -107,13 +170,13 @@ export class JobStore {
       items.map((item): EnqueueResult => {
         const row = this.sql.find.get(item.path) as { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
         const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
-        if (same && !options.force && !item.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
+        if (same && !options.force && !item.request?.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
         if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
         const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
         // Already this run's job (a watcher's second event for it): never a second worker on one photo.
         if (waiting && row.run_id === runId) return 'pending';
         if (waiting && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
-        this.sql.insert.run({ path: item.path, size: item.size, mtimeMs: Math.trunc(item.mtimeMs), source: options.source, runId, now: Date.now() });
+        this.sql.insert.run({ path: item.path, size: item.size, mtimeMs: Math.trunc(item.mtimeMs), source: item.request?.source ?? options.source, runId, now: Date.now(), ...requestParams(item.request) });
         return 'queued';
       }),
     ).immediate();
@@ -121,7 +184,43 @@ export class JobStore {
 
   /** Claim the next due job of this run with one statement: two processes never get the same photo. */
   claim(runId: number): ClaimedJob | undefined {
-    return this.sql.claim.get({ runId, now: Date.now() }) as ClaimedJob | undefined;
+    const row = this.sql.claim.get({ runId, now: Date.now() }) as JobRow | undefined;
+    return row && jobOf(row);
+  }
+
+  /** Where a photo's Telegram answer goes now (a /retry sends a new status message); the answer is owed again. */
+  answerTo(file: string, telegram: JobRequest['telegram'] & object): void {
+    this.sql.answerTo.run({ path: file, ...requestParams({ telegram }) });
+  }
+
+  /** The Telegram answer for this job was sent. */
+  answered(id: number): void {
+    this.sql.answered.run(id);
+  }
+
+  /** Finished Telegram jobs whose answer is still owed, oldest first. */
+  unanswered(limit = 100): UnansweredJob[] {
+    const rows = this.sql.unanswered.all(limit) as (JobRow & { status: PhotoStatus; title: string | null; description: string | null; keywords: string | null; error: string | null; error_kind: FailureKind | null })[];
+    return rows.map((row) => ({
+      ...jobOf(row),
+      status: row.status,
+      title: row.title ?? undefined,
+      description: row.description ?? undefined,
+      keywords: row.keywords ? (JSON.parse(row.keywords) as string[]) : undefined,
+      error: row.error ?? undefined,
+      errorKind: row.error_kind ?? undefined,
+    }));
+  }
+
+  /** A job by its id (the Regenerate and Edit buttons carry it), with the photo's current path. */
+  job(id: number): (Job & { status: PhotoStatus }) | undefined {
+    const row = this.sql.jobById.get(id) as (JobRow & { status: PhotoStatus }) | undefined;
+    return row && { ...jobOf(row), status: row.status };
+  }
+
+  /** The id of a photo's row (for buttons that must outlive a restart). */
+  idOf(file: string): number | undefined {
+    return (this.sql.idOf.get(file) as { id: number } | undefined)?.id;
   }
 
   /** Back to the queue after a transient failure, due again in `delayMs`. */
@@ -187,18 +286,42 @@ function statements(db: Database.Database) {
       `SELECT id, host, pid, start_time, ended_at FROM runs WHERE id IN (SELECT DISTINCT run_id FROM photos WHERE status IN ('queued', 'running') AND run_id IS NOT NULL)`,
     ),
     run: db.prepare(`SELECT host, pid, start_time, ended_at FROM runs WHERE id = ?`),
-    requeueRunning: db.prepare(`UPDATE photos SET status = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE run_id = ? AND status = 'running'`),
+    adoptCounts: db.prepare(
+      `SELECT SUM(status = 'queued') AS queued, SUM(status = 'running') AS running FROM photos
+       WHERE status IN ('queued', 'running') AND run_id IN (SELECT value FROM json_each(?))`,
+    ),
+    adopt: db.prepare(
+      `UPDATE photos SET run_id = @runId, status = 'queued', updated_at = @now,
+         attempts = CASE WHEN status = 'running' THEN MAX(attempts - 1, 0) ELSE attempts END
+       WHERE status IN ('queued', 'running') AND run_id IN (SELECT value FROM json_each(@runs))`,
+    ),
+    answerTo: db.prepare(
+      `UPDATE photos SET telegram_user = @telegramUser, telegram_chat = @telegramChat, telegram_message = @telegramMessage,
+         telegram_lang = @telegramLang, reply_pending = @replyPending WHERE path = @path`,
+    ),
+    answered: db.prepare(`UPDATE photos SET reply_pending = 0 WHERE id = ?`),
+    unanswered: db.prepare(
+      `SELECT ${JOB_COLUMNS}, status, title, description, keywords, error, error_kind FROM photos
+       WHERE reply_pending = 1 AND status IN ('done', 'skipped', 'failed') ORDER BY updated_at, id LIMIT ?`,
+    ),
+    jobById: db.prepare(`SELECT ${JOB_COLUMNS}, status FROM photos WHERE id = ?`),
+    idOf: db.prepare(`SELECT id FROM photos WHERE path = ?`),
     find: db.prepare(`SELECT status, size, mtime_ms, run_id FROM photos WHERE path = ?`),
     insert: db.prepare(
-      `INSERT INTO photos (path, size, mtime_ms, status, source, run_id, attempts, next_attempt_at, created_at, updated_at)
-       VALUES (@path, @size, @mtimeMs, 'queued', @source, @runId, 0, 0, @now, @now)
+      `INSERT INTO photos (path, size, mtime_ms, status, source, run_id, attempts, next_attempt_at, created_at, updated_at,
+                           telegram_user, telegram_chat, telegram_message, telegram_lang, reply_pending, languages, hint, regenerate, again, proposal)
+       VALUES (@path, @size, @mtimeMs, 'queued', @source, @runId, 0, 0, @now, @now,
+               @telegramUser, @telegramChat, @telegramMessage, @telegramLang, @replyPending, @languages, @hint, @regenerate, @again, @proposal)
        ON CONFLICT (path) DO UPDATE SET status = 'queued', source = excluded.source, run_id = excluded.run_id, attempts = 0,
-         next_attempt_at = 0, error = NULL, error_kind = NULL, updated_at = excluded.updated_at`,
+         next_attempt_at = 0, error = NULL, error_kind = NULL, updated_at = excluded.updated_at,
+         telegram_user = COALESCE(excluded.telegram_user, telegram_user), telegram_chat = excluded.telegram_chat,
+         telegram_message = excluded.telegram_message, telegram_lang = excluded.telegram_lang, reply_pending = excluded.reply_pending,
+         languages = excluded.languages, hint = excluded.hint, regenerate = excluded.regenerate, again = excluded.again, proposal = excluded.proposal`,
     ),
     claim: db.prepare(
       `UPDATE photos SET status = 'running', attempts = attempts + 1, updated_at = @now
        WHERE id = (SELECT id FROM photos WHERE run_id = @runId AND status = 'queued' AND next_attempt_at <= @now ORDER BY id LIMIT 1)
-       RETURNING path, attempts, source`,
+       RETURNING ${JOB_COLUMNS}`,
     ),
     defer: db.prepare(`UPDATE photos SET status = 'queued', next_attempt_at = ?, error = ?, error_kind = ?, attempts = attempts - ?, updated_at = ? WHERE path = ?`),
     pending: db.prepare(

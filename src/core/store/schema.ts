@@ -89,6 +89,30 @@ export const MIGRATIONS: string[] = [
    -- covers the stats pass over a time range (no table lookups for 100,000 photos)
    CREATE INDEX photos_updated ON photos (updated_at, source, status, cache_hit, tokens_in, tokens_out, cost);
    CREATE INDEX photos_failures ON photos (status, error_kind, updated_at);`,
+  // 3: a job carries everything it was asked with (so a retry or a restart asks the same and answers whoever
+  // asked); a Telegram answer not yet sent is an outbox row; the bot's per-user settings and edit prompts.
+  `ALTER TABLE photos ADD COLUMN telegram_chat INTEGER;
+   ALTER TABLE photos ADD COLUMN telegram_message INTEGER;
+   ALTER TABLE photos ADD COLUMN telegram_lang TEXT;
+   ALTER TABLE photos ADD COLUMN reply_pending INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE photos ADD COLUMN languages TEXT;
+   ALTER TABLE photos ADD COLUMN hint TEXT;
+   ALTER TABLE photos ADD COLUMN regenerate INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE photos ADD COLUMN again INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE photos ADD COLUMN proposal TEXT;
+   CREATE INDEX photos_replies ON photos (updated_at) WHERE reply_pending = 1;
+   CREATE TABLE telegram_users (
+     user TEXT PRIMARY KEY,
+     languages TEXT,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE telegram_prompts (
+     chat_id INTEGER NOT NULL,
+     message_id INTEGER NOT NULL,
+     photo_id INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (chat_id, message_id)
+   );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
