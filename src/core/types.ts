@@ -30,13 +30,8 @@ export interface Analysis {
  */
 export type SkipCode = 'unchanged' | 'failed-before' | 'busy' | 'tagged' | 'nothing-to-add';
 
-/** What happened to one photo: the CLI prints it, `--json` emits it, the store records it. */
-export interface PhotoOutcome {
-  file: string;
-  status: 'done' | 'skipped' | 'failed';
-  /** Why it was skipped, or the failure message. */
-  reason?: string;
-  skip?: SkipCode;
+/** What is known about one photo after its run: one spelling of these fields for the outcome and the store. */
+export interface PhotoFacts {
   errorKind?: FailureKind;
   title?: string;
   description?: string;
@@ -51,36 +46,32 @@ export interface PhotoOutcome {
   tokensIn?: number;
   tokensOut?: number;
   cost?: number;
-  durationMs: number;
-  /** Where the metadata went: the photo itself or its sidecar. */
-  target?: string;
   fieldsWritten?: string[];
   /** Fields that could not be written (e.g. EXIF that ExifTool refuses to rewrite), and why. */
   warnings?: string[];
+}
+
+/** What happened to one photo: the CLI prints it, `--json` emits it, the daemon answers and counts it. */
+export interface PhotoOutcome extends PhotoFacts {
+  file: string;
+  status: 'done' | 'skipped' | 'failed';
+  /** Why it was skipped, or the failure message. */
+  reason?: string;
+  skip?: SkipCode;
+  durationMs: number;
+  /** Where the metadata went: the photo itself or its sidecar. */
+  target?: string;
   dryRun?: boolean;
 }
 
-export interface PhotoRecord {
+/** What the store keeps about one photo: the facts, plus where and what the file was, and who asked. */
+export interface PhotoRecord extends PhotoFacts {
   path: string;
   telegramUser?: string;
   size?: number;
   mtimeMs?: number;
-  hash?: string;
   status: PhotoStatus;
   source: Source;
-  title?: string;
-  description?: string;
-  keywords?: string[];
-  result?: ModelResult;
-  fieldsWritten?: string[];
-  warnings?: string[];
-  provider?: string;
-  model?: string;
-  tokensIn?: number;
-  tokensOut?: number;
-  cost?: number;
   durationMs?: number;
-  cacheHit?: boolean;
   error?: string;
-  errorKind?: FailureKind;
 }
