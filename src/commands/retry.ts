@@ -21,7 +21,9 @@ export async function runRetry(paths: string[], flags: RetryFlags & { config?: s
     source: 'cli',
     intake: () => [],
     before: (session: Session) => {
-      const count = (session.queue as StoreQueue).requeue(filter);
+      const queue = session.queue as StoreQueue;
+      // Photos left queued or running by runs that are gone were taken over when this run started.
+      const count = queue.requeue(filter) + queue.adopted.queued + queue.adopted.running;
       return count === 0 ? 'nothing to retry: no failed photos match' : `retrying ${count} photo${count === 1 ? '' : 's'}`;
     },
   });

@@ -126,7 +126,7 @@ describe('the watcher', () => {
       served.child.kill('SIGTERM');
     }
     expect((await served.exit).code).toBe(0);
-  });
+  }, 240_000); // as long as its own wait: 202 photos take about a minute on a loaded 2-core machine
 });
 
 describe('folders from a config file', () => {

@@ -132,6 +132,7 @@ describe('the Telegram bot in phototag serve', () => {
     expect((await readTags(copy))['XMP-dc:Title']).toBe('Фото 1024x768');
     expect(fake.state.calls.at(-1)!.languages).toEqual(['ru']);
     telegram.text(OWNER, '/lang en+ru');
+    await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text === 'Photos you send are tagged in: en + ru.'));
     telegram.text(OWNER, '/stats');
     await until(() => calls('sendMessage', OWNER).some((c: { body: { text: string } }) => c.body.text.startsWith('You (30 days):')));
   });

@@ -37,7 +37,8 @@ export async function scanFolders(folders: string[], settings: { baseUrl: string
 export async function retryFailed(settings: { baseUrl: string; dataDir: string } & Partial<ConfigInput>): Promise<TagRun & { requeued: number }> {
   let requeued = 0;
   const run = await withSession('cli', settings, (session) => {
-    requeued = (session.queue as import('../../src/core/queue.js').StoreQueue).requeue({});
+    const queue = session.queue as import('../../src/core/queue.js').StoreQueue;
+    requeued = queue.requeue({}) + queue.adopted.queued + queue.adopted.running;
     return session.run([]);
   });
   return { ...run, requeued };
