@@ -1,5 +1,49 @@
-import { ExifTool } from 'exiftool-vendored';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { ExifTool, exiftoolPath } from 'exiftool-vendored';
 import { errorMessage } from './errors.js';
+
+/**
+ * Runs ExifTool in this very process (same pid, so exiftool-vendored's bookkeeping holds) after forking a watchdog
+ * that ends it once phototag is gone. `-stay_open True -@ -` does not exit at the end of its input (it polls for
+ * more), so after a `kill -9` or the OOM killer it would live on forever under PID 1. Gone means: ExifTool's
+ * parent is no longer phototag (the kernel reparents it at once, even while phototag is an unreaped zombie).
+ */
+const GUARD = `
+my ($tool, @args) = @ARGV;
+my $phototag = getppid();
+my $self = $$;
+my $watchdog = fork();
+if (defined $watchdog && $watchdog == 0) {
+  open(STDIN, '<', '/dev/null'); open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
+  while (1) {
+    sleep 1;
+    exit 0 if getppid() != $self;
+    my $parent = $phototag;
+    if (open(my $stat, '<', "/proc/$self/stat")) { my $line = <$stat>; close $stat; $parent = (split(' ', substr($line, rindex($line, ')') + 2)))[1]; }
+    elsif (!kill(0, $phototag)) { $parent = 1; }
+    next if $parent == $phototag;
+    kill 'TERM', $self; sleep 2; kill 'KILL', $self; exit 0;
+  }
+}
+exec($^X, $tool, @args) or die "cannot run $tool: $!";
+`;
+
+const PERL = fs.existsSync('/usr/bin/perl') ? '/usr/bin/perl' : 'perl';
+
+/** exiftool-vendored's own spawn, with the watchdog in front (not on Windows, where it runs exiftool.exe). */
+async function guardedExifTool(): Promise<ChildProcess> {
+  const tool = await exiftoolPath();
+  return spawn(PERL, ['-e', GUARD, '--', tool, '-stay_open', 'True', '-@', '-'], { stdio: 'pipe', shell: false, detached: false, env: guardEnv() });
+}
+
+/** What exiftool-vendored gives ExifTool (LANG=C, EXIFTOOL_HOME), plus PATH to find perl. */
+function guardEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { LANG: 'C' };
+  if (process.env.PATH) env.PATH = process.env.PATH;
+  if (process.env.EXIFTOOL_HOME) env.EXIFTOOL_HOME = process.env.EXIFTOOL_HOME;
+  return env;
+}
 
 /** Tags phototag reads before deciding what to write, and after writing to verify. */
 const READ_ARGS = [
@@ -53,7 +97,7 @@ export class MetadataTool {
 
   constructor(maxProcs = 1) {
     // ignoreMinorErrors off: phototag enforces IPTC limits itself and wants every warning.
-    this.exiftool = new ExifTool({ maxProcs, taskTimeoutMillis: 60_000, ignoreMinorErrors: false, useMWG: false });
+    this.exiftool = new ExifTool({ maxProcs, taskTimeoutMillis: 60_000, ignoreMinorErrors: false, useMWG: false, ...(process.platform === 'win32' ? {} : { processFactory: guardedExifTool }) });
   }
 
   async read(file: string): Promise<MetadataRead> {

@@ -22,16 +22,28 @@ export function isAlive(owner: ProcessIdentity): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // A killed process its parent has not reaped yet still answers signal 0, but it will never run again.
+  if (stateOf(owner.pid) === 'Z') return false;
   const now = startTimeOf(owner.pid);
   return now === undefined || owner.startTime === '' || now === owner.startTime;
 }
 
-function startTimeOf(pid: number): string | undefined {
+/** Fields of /proc/PID/stat after the parenthesised command name (which may contain spaces): [0] is field 3. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, counted after the parenthesised command name (which may contain spaces).
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Field 3: R, S, D, Z (zombie), T … */
+function stateOf(pid: number): string | undefined {
+  return statFields(pid)?.[0];
+}
+
+/** Field 22: when the process started, in clock ticks since boot. */
+function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[19];
 }
