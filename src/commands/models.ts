@@ -8,8 +8,8 @@ export async function runModels(flags: TagFlags & { config?: string; all?: boole
   const provider = await resolveProvider(config);
   const store = openStore(config);
   try {
-    const catalogue = await catalogueFor(provider, store, flags.refresh);
-    const { candidates } = await resolveCandidates(provider, store);
+    const catalogue = await catalogueFor(provider, store, { refresh: flags.refresh, maxAgeMs: config.modelListHours * 3_600_000 });
+    const { candidates } = await resolveCandidates(provider, store, { maxAgeMs: config.modelListHours * 3_600_000 });
     const chosen = candidates[0]?.id;
     const listed = catalogue.filter((m) => flags.all || m.vision);
     listed.sort((a, b) => Number(b.id === chosen) - Number(a.id === chosen) || Number(b.free) - Number(a.free) || a.id.localeCompare(b.id));

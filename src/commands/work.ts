@@ -33,6 +33,7 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     hint: flags.hint,
     proposals: plan.proposals,
     withoutModel: plan.proposals !== undefined,
+    onWarning: (message) => reporter.notice(message),
     onPause: (model, until, reason) => reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
   });
   try {

@@ -23,6 +23,8 @@ export interface Session {
   queue: StoreQueue | MemoryQueue;
   /** Work everything `intake` yields (and whatever is already on the queue) to the end. */
   run(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, settings?: { signal?: AbortSignal; abort?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
+  /** Read the provider's model list again and choose the `auto` models anew; returns the models now tried, in order. */
+  refreshModels(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,8 @@ export interface SessionOptions {
   withoutModel?: boolean;
   /** The daemon: an unreachable provider pauses the work (photos stay queued) instead of ending the run. */
   waitForProvider?: boolean;
+  /** Something worth telling the user that does not stop the run (a stale model list used). */
+  onWarning?: (message: string) => void;
 }
 
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
@@ -52,7 +56,8 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
   const store = openStore(config, env);
   let tool: MetadataTool | undefined;
   try {
-    const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store, config.timeoutSeconds * 1000);
+    const listOptions = { timeoutMs: config.timeoutSeconds * 1000, maxAgeMs: config.modelListHours * 3_600_000, onStale: run.onWarning ?? (() => undefined) };
+    const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store, listOptions);
     const vision = new VisionClient(
       {
         provider: provider.preset.name,
@@ -109,6 +114,12 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       parts,
       options,
       queue,
+      async refreshModels() {
+        if (run.withoutModel) return [];
+        const fresh = await resolveCandidates(provider, store, { ...listOptions, refresh: true });
+        vision.useCandidates(fresh.candidates);
+        return vision.settings.candidates.map((m) => m.id);
+      },
       run: (intake, settings = {}) => runQueue(run.proposals ? withProposals(intake, run.proposals) : intake, queue, options, parts, { concurrency: config.concurrency, maxAttempts: config.maxAttempts, ...settings }),
       async close() {
         await openedTool.close();

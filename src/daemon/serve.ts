@@ -67,6 +67,7 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           source: 'watch',
           env,
           waitForProvider: true,
+          onWarning: (message) => log.warn(message),
           onCall: (call) => metrics?.call(call),
           onPause: (model, until, reason) => log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
         });
@@ -190,6 +191,25 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     },
   }, log);
   parts.push({ name: 'http', essential: true, start: async () => void (address = await endpoint.start()), stop: () => endpoint.stop() });
+
+  // `auto` models are chosen from the provider's list: read it again while running, so withdrawn models go.
+  let modelRefresh: NodeJS.Timeout | undefined;
+  parts.push({
+    name: 'model list refresh',
+    essential: false,
+    start: async () => {
+      modelRefresh = setInterval(() => {
+        need()
+          .refreshModels()
+          .then(
+            (models) => log.info('model list refreshed', { models }),
+            (error: unknown) => log.warn('could not refresh the model list; keeping the current one', { error: errorMessage(error) }),
+          );
+      }, Math.min(config.modelListHours * 3_600_000, 2 ** 31 - 1));
+      modelRefresh.unref();
+    },
+    stop: async () => clearInterval(modelRefresh),
+  });
 
   let watchdog: NodeJS.Timeout | undefined;
   parts.push({

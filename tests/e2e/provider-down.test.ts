@@ -115,3 +115,51 @@ describe('phototag serve with the provider down', () => {
     }
   }, 90_000);
 });
+
+describe('the model list', () => {
+  it('is read again while serve runs: a withdrawn auto model is replaced by the new one', async () => {
+    const fake = await startFakeOpenAI();
+    const watched = path.join(dir, 'refresh');
+    fs.mkdirSync(watched);
+    const settings = config('refresh', { modelListHours: 0.001 }); // 3.6 s
+    const served = await startServe(['--provider', 'openrouter', '--base-url', fake.url, '--model', 'auto', '--rpm', '0', '--watch', watched, '--config', settings], env(path.join(dir, 'refresh-data')));
+    try {
+      const free = (id: string) => ({ ...fake.state.models.find((m: { id: string }) => m.id === 'free/vision-a:free'), id, name: id });
+      fake.state.models = [free('free/vision-new:free')];
+      await served.waitFor((logs) => logs.some((l) => l.msg === 'model list refreshed' && JSON.stringify(l.models) === '["free/vision-new:free"]'), 20_000);
+      photosIn(watched, ['olympus-pen-e-p3.jpg']);
+      await served.waitFor((logs) => logs.some((l) => l.msg === 'photo tagged'), 30_000);
+      expect(served.logs().find((l) => l.msg === 'photo tagged')!.model).toBe('free/vision-new:free');
+    } finally {
+      served.child.kill('SIGTERM');
+      expect((await served.exit).code).toBe(0);
+      await fake.close();
+    }
+  }, 60_000);
+
+  it('when /models is down and the cached list is stale, the stale list is used with a warning (exit 0)', async () => {
+    const fake = await startFakeOpenAI();
+    const data = path.join(dir, 'stale-data');
+    const settings = config('stale', { modelListHours: 0.0001 }); // 0.36 s
+    const run = (file: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', '--provider', 'openrouter', '--base-url', fake.url, '--model', 'auto', '--rpm', '0', '--config', settings, file], { env: { PATH: process.env.PATH ?? '', ...env(data) } });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+    try {
+      const [first, second] = photosIn(path.join(dir, 'stale'), ['olympus-pen-e-p3.jpg', 'htc-desire-gps.jpg']);
+      expect((await run(first!)).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 500));
+      fake.state.modelsStatus = 503;
+      const later = await run(second!);
+      expect(later.out).toMatch(/models answered HTTP 503; using the model list cached earlier/);
+      expect(later.code).toBe(0);
+      expect(String((await readTags(second!))['XMP-dc:Title'])).toMatch(/^Photo /);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+});

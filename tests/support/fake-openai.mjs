@@ -74,6 +74,8 @@ export async function startFakeOpenAI(options = {}) {
     recent: /** @type {number[]} */ ([]),
     rejected: 0,
     modelListRequests: 0,
+    /** Set to e.g. 503 to make `/models` fail. */
+    modelsStatus: 200,
     inFlight: 0,
     maxInFlight: 0,
   };
@@ -91,6 +93,7 @@ export async function startFakeOpenAI(options = {}) {
     }
     if (req.method === 'GET' && url.pathname.endsWith('/models')) {
       state.modelListRequests++;
+      if (state.modelsStatus !== 200) return send(res, state.modelsStatus, { error: { message: 'models are down', code: state.modelsStatus } });
       return send(res, 200, { data: state.models });
     }
     if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) return send(res, 404, { error: { message: 'not found', code: 404 } });

@@ -34,6 +34,8 @@ export const configSchema = z
     maxAttempts: z.int().min(1).max(10).default(3),
     /** First pause of a model that keeps failing or a provider that cannot be reached (doubles, up to 15 min). */
     pauseSeconds: z.number().positive().max(900).default(60),
+    /** How long the provider's model list is kept; `serve` reads it again this often while it runs. */
+    modelListHours: z.number().positive().max(24 * 30).default(24),
     maxEdge: z.int().min(256).max(4096).default(1024),
     jpegQuality: z.int().min(30).max(100).default(80),
     sidecar: z.boolean().default(false),

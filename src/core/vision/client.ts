@@ -121,6 +121,14 @@ export class VisionClient {
     return this.client;
   }
 
+  /** A fresh model list (the daemon re-reads `/models` while it runs): withdrawn models go, new ones come. */
+  useCandidates(candidates: CatalogueModel[]): void {
+    if (candidates.length === 0) return;
+    const current = this.settings.candidates[this.preferred]?.id;
+    this.settings.candidates = candidates;
+    this.preferred = Math.max(0, candidates.findIndex((m) => m.id === current));
+  }
+
   /** For /readyz: whether some model may be called now (not every one paused by the circuit breaker). */
   circuit(): { ok: boolean; detail: string } {
     const unreachableUntil = this.reachability.openUntil(PROVIDER);

@@ -1,4 +1,4 @@
-import { FatalError } from '../errors.js';
+import { errorMessage, FatalError } from '../errors.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store.js';
 import { freeVisionCandidates, parseCatalogue, type CatalogueModel } from './catalogue.js';
@@ -45,11 +45,25 @@ export async function resolveProvider(config: Config, env: NodeJS.ProcessEnv = p
   return { preset, baseUrl, apiKey, model, rpm: config.rpm ?? preset.defaultRpm ?? 0 };
 }
 
+export interface CatalogueOptions {
+  /** Read `/models` even if the cached list is fresh. */
+  refresh?: boolean;
+  timeoutMs?: number;
+  /** How old a cached list may be before it is read again (`modelListHours`). */
+  maxAgeMs?: number;
+  /**
+   * `/models` failed but an older list is cached: use it and say so here. Without this callback the failure
+   * stands (`phototag models --refresh` must show it).
+   */
+  onStale?: (message: string) => void;
+}
+
 /** The models to try, in order. A fixed model is the only candidate; `auto` asks the provider. */
-export async function resolveCandidates(provider: ResolvedProvider, store?: Store, timeoutMs = 15_000): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[] }> {
+export async function resolveCandidates(provider: ResolvedProvider, store?: Store, options: CatalogueOptions = {}): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[] }> {
+  const listOptions = { ...options, timeoutMs: Math.min(options.timeoutMs ?? 15_000, 15_000) };
   if (provider.model !== 'auto') {
     // Only prices come from the list here: a slow or broken /models must not hold the run up.
-    const catalogue = await catalogueFor(provider, store, false, Math.min(timeoutMs, 15_000)).catch(() => [] as CatalogueModel[]);
+    const catalogue = await catalogueFor(provider, store, listOptions).catch(() => [] as CatalogueModel[]);
     const known = catalogue.find((model) => model.id === provider.model);
     return { candidates: [known ?? fixedModel(provider.model)], catalogue };
   }
@@ -59,7 +73,7 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
     const models = ids.map(fixedModel);
     return { candidates: models, catalogue: models };
   }
-  const catalogue = await catalogueFor(provider, store, false, Math.min(timeoutMs, 15_000));
+  const catalogue = await catalogueFor(provider, store, listOptions);
   const vision = freeVisionCandidates(catalogue, store?.cache.provenModels() ?? []);
   const candidates = provider.preset.name === 'openrouter' ? vision : catalogue.filter((m) => m.vision).concat(vision.length ? [] : catalogue.slice(0, 1));
   if (candidates.length === 0) {
@@ -68,11 +82,20 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
   return { candidates, catalogue };
 }
 
-/** The provider's `/models`, cached for 24 hours in the database. */
-export async function catalogueFor(provider: ResolvedProvider, store?: Store, refresh = false, timeoutMs = 15_000): Promise<CatalogueModel[]> {
-  const cached = refresh ? undefined : store?.cache.catalogue(provider.baseUrl, CATALOGUE_MAX_AGE_MS);
+/** The provider's `/models`, cached in the database (24 hours unless `maxAgeMs` says otherwise). */
+export async function catalogueFor(provider: ResolvedProvider, store?: Store, options: CatalogueOptions = {}): Promise<CatalogueModel[]> {
+  const cached = options.refresh ? undefined : store?.cache.catalogue(provider.baseUrl, options.maxAgeMs ?? CATALOGUE_MAX_AGE_MS);
   if (cached) return parseCatalogue(cached);
-  const response = await fetchJson(`${provider.baseUrl}/models`, provider.apiKey, timeoutMs);
+  let response: unknown;
+  try {
+    response = await fetchJson(`${provider.baseUrl}/models`, provider.apiKey, options.timeoutMs ?? 15_000);
+  } catch (error) {
+    // Chat may well work while /models is down: an old list beats stopping every run.
+    const stale = options.onStale ? store?.cache.catalogue(provider.baseUrl, Number.POSITIVE_INFINITY) : undefined;
+    if (!stale) throw error;
+    options.onStale!(`${errorMessage(error).replace(/\.$/u, '')}; using the model list cached earlier`);
+    return parseCatalogue(stale);
+  }
   const data = Array.isArray((response as { data?: unknown }).data) ? ((response as { data: unknown[] }).data) : [];
   store?.cache.saveCatalogue(provider.baseUrl, data);
   return parseCatalogue(data);
