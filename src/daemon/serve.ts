@@ -141,7 +141,14 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           inbox: path.join(dataDir, 'telegram'),
           languages: config.languages,
           store: need().store,
-          enqueue: (file, request) => intake.push({ path: file, request }),
+          // Into the database at once, before the handler returns: a SIGTERM right after the "queued" message loses nothing.
+          enqueue: (file, request) => {
+            const stat = fs.statSync(file);
+            const [result] = need().queue.add([{ path: file, size: stat.size, mtimeMs: stat.mtimeMs, request }]);
+            // Asked again while still waiting (Regenerate pressed twice): the newest status message gets the answer.
+            if (result === 'pending' && request.telegram) need().store.jobs.answerTo(file, request.telegram);
+            intake.push(file); // wakes the workers; the photo itself is already queued
+          },
           retry: (files) => {
             const queue = need().queue;
             if (!(queue instanceof StoreQueue)) return 0;
