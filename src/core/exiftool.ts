@@ -56,6 +56,8 @@ const READ_ARGS = [
   '-charset',
   'iptc=UTF8',
   '-File:FileType',
+  // ExifTool's read warnings: a damaged structure (`Bad Photoshop IRB resource`) may refuse a write.
+  '-ExifTool:Warning',
   '-Orientation',
   '-ImageWidth',
   '-ImageHeight',

@@ -10,6 +10,7 @@ import { imageDataHash } from './imagehash.js';
 import { contextLines } from './context.js';
 import { applyProfile, type ProfileName } from './profiles.js';
 import { prepareImage } from './prepare.js';
+import { probeInFileWrite, SIDECAR_HINT, type ProbeResult } from './probe.js';
 import type { SidecarName } from './sidecar.js';
 import type { Store } from './store.js';
 import type { JobRequest } from './job.js';
@@ -130,6 +131,8 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
     throw new PhotoError('unsupported', meta.fileType ? `unsupported format (${meta.fileType})` : `not an image ExifTool can read${meta.error ? ` (${meta.error})` : ''}`);
   }
   const useSidecar = format.sidecarOnly || options.sidecar;
+  // Decided from the content before anything is paid: a format ExifTool cannot write into needs a sidecar.
+  if (!useSidecar && !format.inFile) throw new PhotoError('unsupported', `ExifTool cannot write metadata into ${format.name} files; ${SIDECAR_HINT}`);
   // Root may write anyway; a photo its owner made read-only is not ours to change.
   if (!useSidecar && !options.dryRun && (stat.mode & 0o222) === 0) throw new PhotoError('read-only', 'file is read-only');
 
@@ -140,6 +143,16 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
   if (!proposal && isFullyTagged(existing) && !options.force) {
     return { file, status: 'skipped', skip: 'tagged', reason: 'already has a title, description and keywords (--force to tag again)' };
   }
+
+  let probe: ProbeResult | undefined;
+  if (!useSidecar && !options.dryRun && meta.tags['ExifTool:Warning'] !== undefined) {
+    // A truncated file is reported as truncated, not as the write ExifTool then refuses.
+    const early = format.pixels === 'sharp' && decoding ? await decoding : undefined;
+    if (early && !early.ok) throw early.error;
+    probe = await probeInFileWrite(parts.tool, file, format);
+  }
+  // IPTC stays out of a file whose IPTC block ExifTool refuses (the probe's warning says so).
+  const writeFormat = probe && !probe.iptc ? { ...format, iptc: false } : format;
 
   const hint = extras.hint ?? options.hint;
   const context = await contextLines(file, meta.tags, existing.keywords, { hint, geocode: options.geocode });
@@ -185,18 +198,22 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
     };
     const overwrite = options.overwrite || proposal !== undefined;
     if (options.dryRun) {
-      const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && format.iptc, exif: !useSidecar && format.exif }, overwrite);
+      const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && writeFormat.iptc, exif: !useSidecar && format.exif }, overwrite);
       return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
     }
 
     parts.onStage?.(file, 'writing');
     const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
     if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
-    const step = await writeChecked(result, state, where, { file, format, languages: options.languages, overwrite, keepOriginal: options.backup, imageDataHash: digest }, parts.tool);
+    const step = await writeChecked(result, state, where, { file, format: writeFormat, languages: options.languages, overwrite, keepOriginal: options.backup, imageDataHash: digest }, parts.tool).catch((error: unknown) => {
+      // ExifTool refused the file's structure: a sidecar can still carry the metadata.
+      if (!useSidecar && error instanceof PhotoError && error.kind === 'write-failed') throw new PhotoError('write-failed', `${error.message}; ${SIDECAR_HINT}`);
+      throw error;
+    });
     if (step.status === 'nothing') return { ...base, status: 'skipped', skip: 'nothing-to-add', reason: 'nothing to add: every field is already filled' };
     // Written and verified: the answer is known to be writable (again, if another photo's failure forgot it).
     if (!proposal) parts.store.cache.saveAnalysis(cacheKey, analysis);
-    return { ...base, status: 'done', fieldsWritten: step.report.fieldsWritten, warnings: step.report.warnings };
+    return { ...base, status: 'done', fieldsWritten: step.report.fieldsWritten, warnings: probe?.warning ? [probe.warning, ...step.report.warnings] : step.report.warnings };
   } catch (error) {
     // An answer that could not be written is not kept: `retry` and `--force` ask the model again.
     if (!proposal && blamesAnswer(error)) parts.store.cache.forgetAnalysis(cacheKey, analysis);

@@ -3,6 +3,9 @@ import { availableParallelism } from 'node:os';
 import { PhotoError, errorMessage } from './errors.js';
 import type { MetadataTool, PreviewTag } from './exiftool.js';
 import type { PhotoFormat } from './formats.js';
+import { decodeBmp } from './decoders/bmp.js';
+import { decodeHeif } from './decoders/heif.js';
+import { decodePsd, type RawImage } from './decoders/psd.js';
 
 export interface PreparedImage {
   jpeg: Buffer;
@@ -35,7 +38,14 @@ export function loadSharp(): Promise<Sharp> {
 }
 
 /**
- * The pixels the model sees: decoded (strictly: a truncated file fails here, before anything is written),
+ * How strict the decode is. libjpeg *warnings* (`Corrupt JPEG data: 7 extraneous bytes before marker`) are
+ * about damage every viewer shows past; `error` still fails a truncated file (`premature end of JPEG image`,
+ * `libpng read error`), which must never be written.
+ */
+export const FAIL_ON = 'error' as const;
+
+/**
+ * The pixels the model sees: decoded (a truncated file fails here, before anything is written),
  * turned upright, shrunk to `maxEdge` on the long side and encoded as JPEG. The original is never sent.
  */
 export async function prepareImage(file: string, format: PhotoFormat, meta: { orientation?: number; width?: number; height?: number }, tool: MetadataTool, options: PrepareOptions): Promise<PreparedImage> {
@@ -49,7 +59,18 @@ export async function prepareImage(file: string, format: PhotoFormat, meta: { or
       return shrinkHeif(file, options);
     case 'raw-preview':
       return shrinkRawPreview(file, meta.orientation, tool, options);
+    case 'psd':
+    case 'bmp': {
+      const image = await decodeOwn(file, format);
+      return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: image.channels });
+    }
   }
+}
+
+/** Formats sharp's prebuilt libvips cannot load, decoded in JavaScript. */
+export async function decodeOwn(file: string, format: PhotoFormat): Promise<RawImage> {
+  const bytes = await fs.readFile(file);
+  return format.pixels === 'psd' ? decodePsd(bytes, MAX_PIXELS) : decodeBmp(bytes, MAX_PIXELS);
 }
 
 /**
@@ -67,10 +88,10 @@ function shrink(...args: Parameters<typeof shrinkNow>): Promise<PreparedImage> {
   return oneAtATime(() => shrinkNow(...args));
 }
 
-async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient: { autoOrient: boolean; orientation?: number; sequentialRead?: boolean }, raw?: { width: number; height: number; channels: 4 }): Promise<PreparedImage> {
+async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient: { autoOrient: boolean; orientation?: number; sequentialRead?: boolean }, raw?: { width: number; height: number; channels: 1 | 3 | 4 }): Promise<PreparedImage> {
   const sharp = await loadSharp();
   try {
-    let pipeline = sharp(input, { failOn: 'warning', limitInputPixels: MAX_PIXELS, sequentialRead: orient.sequentialRead ?? false, ...(raw ? { raw } : {}) });
+    let pipeline = sharp(input, { failOn: FAIL_ON, limitInputPixels: MAX_PIXELS, sequentialRead: orient.sequentialRead ?? false, ...(raw ? { raw } : {}) });
     if (orient.autoOrient) pipeline = pipeline.rotate();
     else if (orient.orientation) pipeline = applyOrientation(pipeline, orient.orientation);
     const { data, info } = await pipeline
@@ -80,21 +101,14 @@ async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient
       .toBuffer({ resolveWithObject: true });
     return { jpeg: data, width: info.width, height: info.height };
   } catch (error) {
-    throw new PhotoError('corrupt', `cannot decode image: ${decodeReason(error)}`);
+    throw new PhotoError('corrupt', `cannot decode image (truncated or damaged): ${decodeReason(error)}`);
   }
 }
 
 async function shrinkHeif(file: string, options: PrepareOptions): Promise<PreparedImage> {
-  const { default: decode } = await import('heic-decode');
-  let image;
-  try {
-    // libheif applies the container's rotation (irot/imir) itself; EXIF Orientation must not be applied again.
-    image = await decode({ buffer: await fs.readFile(file) });
-  } catch (error) {
-    throw new PhotoError('corrupt', `cannot decode HEIF image: ${decodeReason(error)}`);
-  }
-  const pixels = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-  return shrink(pixels, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
+  // libheif applies the container's rotation (irot/imir) itself; EXIF Orientation must not be applied again.
+  const image = await decodeHeif(file);
+  return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
 }
 
 async function shrinkRawPreview(file: string, orientation: number | undefined, tool: MetadataTool, options: PrepareOptions): Promise<PreparedImage> {

@@ -1,5 +1,6 @@
 import { PhotoError } from './errors.js';
 import { mergeKeywords, normalizeKeywords } from './keywords.js';
+import { isInScriptOf, isMostlyInScriptOf, scriptsOf } from './scripts.js';
 import { squashSpace } from './text.js';
 import type { ModelResult } from './types.js';
 
@@ -61,7 +62,14 @@ export function applyProfile(result: ModelResult, options: ProfileOptions): Mode
   for (const lang of options.languages) {
     const entry = result[lang]!;
     const keepKeywords = !rules.primaryLanguageOnly || lang === primary;
-    const cleaned = mergePlurals(normalizeKeywords(entry.keywords, { max: Number.MAX_SAFE_INTEGER, banned }));
+    // A keyword in another language's script is that language's word, not this one's (the user's own are kept).
+    const ownScript = entry.keywords.filter((keyword) => isInScriptOf(keyword, lang));
+    const cleaned = mergePlurals(normalizeKeywords(ownScript, { max: Number.MAX_SAFE_INTEGER, banned }));
+    for (const [field, text] of [['title', entry.title], ['description', entry.description]] as const) {
+      if (!isMostlyInScriptOf(text, lang)) {
+        throw new PhotoError('invalid-output', `the model's ${lang} ${field} is not in ${scriptsOf(lang)!.join('/')} script: "${cutAtWord(squashSpace(text), 60)}"`);
+      }
+    }
     const keywords = keepKeywords ? mergeKeywords(normalizeKeywords(options.required, { max: Number.MAX_SAFE_INTEGER }), cleaned).slice(0, max) : [];
     shaped[lang] = {
       title: cutAtWord(squashSpace(entry.title).replace(/[.。]+$/u, ''), rules.titleMax),
@@ -71,7 +79,7 @@ export function applyProfile(result: ModelResult, options: ProfileOptions): Mode
   }
   const count = shaped[primary]!.keywords.length;
   if (count < rules.minKeywords) {
-    throw new PhotoError('invalid-output', `${options.profile} needs at least ${rules.minKeywords} keywords; after removing duplicates and banned words the model's answer has ${count}`);
+    throw new PhotoError('invalid-output', `${options.profile} needs at least ${rules.minKeywords} keywords; after removing duplicates, banned words and words in another language's script the model's answer has ${count}`);
   }
   return shaped;
 }

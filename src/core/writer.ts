@@ -1,11 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { PhotoError } from './errors.js';
 import { exiftoolError, type MetadataTool, type RawTags } from './exiftool.js';
 import { verifyWrite, type WritePlan } from './fieldmap.js';
 import type { PhotoFormat } from './formats.js';
 import { imageDataHash } from './imagehash.js';
+import { TEMP_MARKER, writeNames } from './write-names.js';
 
 export interface WriteTarget {
   /** The photo, whose pixels must not change. */
@@ -24,8 +24,7 @@ export interface WriteReport {
   warnings: string[];
 }
 
-/** Temp files are named `.phototag-tmp-<pid>-<random>-<name>`: hidden, and a later run can tell whose they are. */
-export const TEMP_MARKER = '.phototag-tmp-';
+export { TEMP_MARKER } from './write-names.js';
 
 /** Remove a temp file left by a phototag process that is gone (killed mid-write); the photo itself is intact. */
 export async function removeStrayTemp(file: string): Promise<boolean> {
@@ -49,13 +48,13 @@ export async function removeStrayTemp(file: string): Promise<boolean> {
  * failed check leaves the original untouched.
  */
 export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean; beforeCommit?: (written: string) => Promise<void> }): Promise<WriteReport> {
-  const dir = path.dirname(target.file);
-  const base = path.basename(target.file);
-  const temp = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-${base}`);
+  // In-file writes go through names that match the content (a JPEG named `.nef`).
+  const names = await writeNames(target.file, target.file === target.photo ? target.format : undefined);
+  const temp = names.temp;
   const warnings: string[] = [...plan.notes];
   let tags = plan.tags;
   // A new sidecar is made from the photo's own metadata; anything else is rewritten from itself.
-  const source = target.create ? target.photo : target.file;
+  const source = target.create ? target.photo : names.source;
   // ExifTool's own warnings for the write (often about the source): reported with the result.
   const exiftoolWarnings: string[] = [];
   const repair = async (what: RawTags, stoppedOn: string[]): Promise<string[]> => {
@@ -115,6 +114,8 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     await fs.rm(`${temp}_exiftool_tmp`, { force: true });
     if (error instanceof PhotoError) throw error;
     throw new PhotoError('write-failed', `cannot write metadata: ${exiftoolError(error)}`);
+  } finally {
+    await names.release();
   }
 }
 

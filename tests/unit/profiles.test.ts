@@ -51,7 +51,7 @@ describe('stock profiles against adversarial model output', () => {
     })();
     expect(error).toBeInstanceOf(PhotoError);
     expect((error as PhotoError).kind).toBe('invalid-output');
-    expect((error as Error).message).toBe("shutterstock needs at least 7 keywords; after removing duplicates and banned words the model's answer has 3");
+    expect((error as Error).message).toBe("shutterstock needs at least 7 keywords; after removing duplicates, banned words and words in another language's script the model's answer has 3");
   });
 
   it('adds required and per-folder keywords first, and honours the user ban list in every profile', () => {

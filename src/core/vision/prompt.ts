@@ -1,5 +1,5 @@
 /** Bump when the prompt changes what a model returns: cached answers are keyed by it. */
-export const PROMPT_VERSION = 2;
+export const PROMPT_VERSION = 3;
 
 const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ru: 'Russian', de: 'German', fr: 'French', es: 'Spanish', it: 'Italian', uk: 'Ukrainian', pt: 'Portuguese', ja: 'Japanese', zh: 'Chinese' };
 
@@ -22,8 +22,8 @@ export function userPrompt(languages: readonly string[], maxKeywords: number, co
     JSON.stringify(shape),
     'title: 4 to 10 words, at most 70 characters, no trailing period.',
     'description: one or two plain sentences, at most 200 characters: the subject, the setting, the action, the mood.',
-    `keywords: ${Math.min(15, maxKeywords)} to ${maxKeywords} single words or short phrases in lower case, the most important first; no duplicates.`,
-    'Each language entry is written natively in that language, not transliterated.',
+    `keywords: ${Math.min(15, maxKeywords)} to ${maxKeywords} single words or short phrases, the most important first; no duplicates. Common words in lower case; names of places, people, landmarks and events keep their usual capitals (Lisbon, Eiffel Tower).`,
+    'Each language entry is written natively in that language and its own script, not transliterated; no words of another language in its keywords.',
     ...(context.length
       ? ['Context from the photo file (use it where it fits what you see; never invent names of places or people you cannot see or read):', ...context]
       : []),
