@@ -145,7 +145,9 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
   }
 
   let probe: ProbeResult | undefined;
-  if (!useSidecar && !options.dryRun && meta.tags['ExifTool:Warning'] !== undefined) {
+  // Only a warning about the structure predicts a refusal (`[minor]` ones are repaired or harmless).
+  const warning = meta.tags['ExifTool:Warning'];
+  if (!useSidecar && !options.dryRun && warning !== undefined && !String(warning).startsWith('[minor]')) {
     // A truncated file is reported as truncated, not as the write ExifTool then refuses.
     const early = format.pixels === 'sharp' && decoding ? await decoding : undefined;
     if (early && !early.ok) throw early.error;

@@ -43,6 +43,8 @@ export function loadSharp(): Promise<Sharp> {
  * `libpng read error`), which must never be written.
  */
 export const FAIL_ON = 'error' as const;
+/** libjpeg's and libpng's words for data that ends early. */
+const TRUNCATED = /premature end|read error|truncated|unexpected end/iu;
 
 /**
  * The pixels the model sees: decoded (a truncated file fails here, before anything is written),
@@ -101,7 +103,8 @@ async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient
       .toBuffer({ resolveWithObject: true });
     return { jpeg: data, width: info.width, height: info.height };
   } catch (error) {
-    throw new PhotoError('corrupt', `cannot decode image (truncated or damaged): ${decodeReason(error)}`);
+    const reason = decodeReason(error);
+    throw new PhotoError('corrupt', TRUNCATED.test(reason) ? `cannot decode image: the file is truncated or damaged (${reason})` : `cannot decode image: ${reason}`);
   }
 }
 

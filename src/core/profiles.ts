@@ -65,10 +65,10 @@ export function applyProfile(result: ModelResult, options: ProfileOptions): Mode
     // A keyword in another language's script is that language's word, not this one's (the user's own are kept).
     const ownScript = entry.keywords.filter((keyword) => isInScriptOf(keyword, lang));
     const cleaned = mergePlurals(normalizeKeywords(ownScript, { max: Number.MAX_SAFE_INTEGER, banned }));
-    for (const [field, text] of [['title', entry.title], ['description', entry.description]] as const) {
-      if (!isMostlyInScriptOf(text, lang)) {
-        throw new PhotoError('invalid-output', `the model's ${lang} ${field} is not in ${scriptsOf(lang)!.join('/')} script: "${cutAtWord(squashSpace(text), 60)}"`);
-      }
+    // An agency rejects a title in another language; a personal library keeps what the model wrote (a title
+    // cannot be dropped like a keyword, and failing the photo would cost more than it saves).
+    if (rules.primaryLanguageOnly && lang === primary && !isMostlyInScriptOf(entry.title, lang)) {
+      throw new PhotoError('invalid-output', `the model's ${lang} title is not in ${scriptsOf(lang)!.join('/')} script: "${cutAtWord(squashSpace(entry.title), 60)}"`);
     }
     const keywords = keepKeywords ? mergeKeywords(normalizeKeywords(options.required, { max: Number.MAX_SAFE_INTEGER }), cleaned).slice(0, max) : [];
     shaped[lang] = {

@@ -112,3 +112,15 @@ describe('CSV', () => {
     expect(parseCsv(exportCsv(rows, 'generic').csv)[0]).toEqual(['file', 'language', 'title', 'description', 'keywords']);
   });
 });
+
+describe('scripts of a language (issue 10, defect 11)', () => {
+  it('drops keywords in another script, keeps digits and a quoted foreign name in a title; a stock title in another script fails', () => {
+    const mixed = { en: { title: 'Dog in the park', description: 'A dog.', keywords: ['dog', 'собака', '2024', 'park-4k', 'щенок', 'Café'] } };
+    expect(applyProfile(mixed, options('adobe-stock')).en!.keywords).toEqual(['dog', '2024', 'park-4k', 'Café']);
+    const ruTitle = { en: { title: 'Собака в парке', description: 'A dog.', keywords: many(10) } };
+    expect(() => applyProfile(ruTitle, options('adobe-stock'))).toThrow(/en title is not in Latin script/);
+    expect(applyProfile(ruTitle, options('generic')).en!.title).toBe('Собака в парке');
+    const quoted = { en: { title: 'Sign reading Москва on a station', description: 'A sign.', keywords: many(10) } };
+    expect(applyProfile(quoted, options('adobe-stock')).en!.title).toBe('Sign reading Москва on a station');
+  });
+});
