@@ -3,7 +3,7 @@ import { loadConfig } from '../core/config/load.js';
 import { openStore } from '../core/data-dir.js';
 import { computeStats } from '../core/stats.js';
 import { parseSince } from './since.js';
-import { sectionText, statsSections } from './stats-format.js';
+import { sectionText, statsSections } from '../ui/stats-format.js';
 
 export interface StatsFlags {
   config?: string;

@@ -1,5 +1,5 @@
 import type * as Ink from 'ink';
-import type { Section } from '../commands/stats-format.js';
+import type { Section } from './stats-format.js';
 
 /** The stats as ink tables: a bold title per section, dim headers, right-aligned numbers. */
 export function makeStatsView({ Box, Text }: typeof Ink) {
