@@ -181,6 +181,13 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           if (stuck.length > 0) throw new Error(`${stuck.length} stuck on a photo for over ${Math.round(stuckAfter / 1000)} s (${stuck.map((s) => `${path.basename(s.file)}: ${Math.round(s.ms / 1000)} s`).join(', ')})`);
           return `${activity.running} busy`;
         }),
+        ...(telegramToken
+          ? [check(checks, 'telegram', () => {
+              const state = bot?.readiness() ?? { ok: false, detail: 'not started' };
+              if (!state.ok) throw new Error(state.detail);
+              return state.detail;
+            })]
+          : []),
         check(checks, 'provider', () => {
           const circuit = need().vision.circuit();
           if (!circuit.ok) throw new Error(circuit.detail);

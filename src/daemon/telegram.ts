@@ -49,6 +49,7 @@ export interface Finished {
 }
 
 const OUTBOX_EVERY_MS = 60_000;
+const STRANGER_QUIET_MS = 3_600_000;
 const CLEAN_EVERY_MS = 6 * 3_600_000;
 
 /**
@@ -70,15 +71,101 @@ export class TelegramBot {
   /** When each user's recent photos arrived, for the per-minute limit. */
   private readonly sent = new Map<number, number[]>();
   private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private wakeConnect?: () => void;
+  private firstTry?: () => void;
+  private health = { ok: false, detail: 'connecting to the Bot API' };
+  /** Strangers refused lately, and when: one refusal, then silence for a while. */
+  private readonly refused = new Map<number, number>();
 
   constructor(private readonly options: TelegramOptions) {}
 
+  /**
+   * Connects in the background and keeps trying with backoff while the Bot API cannot be reached (the daemon
+   * starts without waiting for Telegram); `readiness()` says how it stands.
+   */
   async start(): Promise<void> {
     const { Telegraf } = await import('telegraf');
-    const bot = new Telegraf(this.options.token, { telegram: { apiRoot: this.options.apiRoot } });
+    this.stopped = false;
+    const firstTry = new Promise<void>((resolve) => (this.firstTry = resolve));
+    this.track(this.connect(() => this.build(new Telegraf(this.options.token, { telegram: { apiRoot: this.options.apiRoot } }))));
+    // Usually connected before the daemon says it is ready; never held up for long by a Bot API that is away.
+    await Promise.race([firstTry, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    this.timers = [setInterval(() => this.track(this.sendOwed()), OUTBOX_EVERY_MS), setInterval(() => this.track(this.clean()), CLEAN_EVERY_MS)];
+    for (const timer of this.timers) timer.unref();
+    this.track(this.clean());
+  }
+
+  /** For /readyz: whether the bot is connected to the Bot API. */
+  readiness(): { ok: boolean; detail: string } {
+    return this.health;
+  }
+
+  private async connect(create: () => Telegraf): Promise<void> {
+    const webhook = this.options.webhook;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const bot = create();
+      try {
+        if (webhook) {
+          // Telegram signs every webhook request with this secret; a request without it is refused.
+          const secretToken = randomBytes(24).toString('hex');
+          await bot.launch({ webhook: { domain: webhook.url, path: webhook.path, host: webhook.host, port: webhook.port, secretToken } });
+          this.connected(bot, 'webhook');
+          this.firstTry?.();
+          return;
+        }
+        await bot.telegram.getMe();
+        if (this.stopped) return;
+        this.connected(bot, 'long polling');
+        this.firstTry?.();
+        await bot.launch(); // resolves only when polling stops
+        if (this.stopped) return;
+        throw new Error('polling stopped');
+      } catch (error) {
+        if (this.stopped) return;
+        this.ready = false;
+        this.bot = undefined;
+        try {
+          bot.stop('reconnect');
+        } catch {
+          // it never ran
+        }
+        const wait = Math.min(60_000, 1000 * 2 ** Math.min(attempt, 6));
+        const reason = this.redact(errorMessage(error));
+        this.health = { ok: false, detail: `cannot reach the Bot API (${reason}); trying again in ${Math.round(wait / 1000)} s` };
+        this.options.log.warn('telegram: cannot reach the Bot API; trying again', { error: reason, inSeconds: Math.round(wait / 1000) });
+        this.firstTry?.();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.wakeConnect = () => (clearTimeout(timer), resolve());
+        });
+      }
+    }
+  }
+
+  private connected(bot: Telegraf, mode: string): void {
+    this.bot = bot;
+    this.ready = true;
+    this.health = { ok: true, detail: mode };
+    this.options.log.info('telegram bot started', { allowedUsers: this.options.allowedUsers.length, mode });
+    // Answers owed from before (a restart, Telegram down): now, then now and then.
+    this.track(this.sendOwed());
+  }
+
+  /** The bot token is in every Bot API URL, so in some error messages: never shown. */
+  private redact(text: string): string {
+    return text.split(this.options.token).join('***');
+  }
+
+  private build(bot: Telegraf): Telegraf {
     bot.use(async (ctx, next) => {
       if (!ctx.from || (ctx.chat?.type !== 'private' && !this.options.allowGroups)) return;
       if (!this.options.allowedUsers.includes(ctx.from.id)) {
+        // One refusal, then silence for a while: a stranger's flood costs no flood of replies.
+        const last = this.refused.get(ctx.from.id);
+        if (last !== undefined && Date.now() - last < STRANGER_QUIET_MS) return;
+        if (this.refused.size > 10_000) this.refused.clear();
+        this.refused.set(ctx.from.id, Date.now());
         this.options.log.info('telegram: refused a user not on the list', { user: ctx.from.id });
         await ctx.reply(TEXT[this.lang(ctx)].refuse(ctx.from.id));
         return;
@@ -139,29 +226,15 @@ export class TelegramBot {
       await ctx.reply(TEXT[this.lang(ctx)].compressed);
       return this.receive(ctx, photo.file_id, photo.file_size, `photo-${photo.file_unique_id}.jpg`, true, ctx.message.caption);
     });
-    bot.catch((error) => this.options.log.error('telegram handler failed', { error: errorMessage(error) }));
-    const webhook = this.options.webhook;
-    if (webhook) {
-      // Telegram signs every webhook request with this secret; a request without it is refused.
-      const secretToken = randomBytes(24).toString('hex');
-      await bot.launch({ webhook: { domain: webhook.url, path: webhook.path, host: webhook.host, port: webhook.port, secretToken } });
-    } else {
-      // launch() resolves only when polling stops: not awaited.
-      bot.launch().catch((error: unknown) => this.options.log.error('telegram polling stopped', { error: errorMessage(error) }));
-    }
-    this.bot = bot;
-    this.ready = true;
-    this.options.log.info('telegram bot started', { allowedUsers: this.options.allowedUsers.length, mode: webhook ? 'webhook' : 'long polling' });
-    // Answers owed from before (a restart, Telegram down): now, then now and then.
-    this.track(this.sendOwed());
-    this.track(this.clean());
-    this.timers = [setInterval(() => this.track(this.sendOwed()), OUTBOX_EVERY_MS), setInterval(() => this.track(this.clean()), CLEAN_EVERY_MS)];
-    for (const timer of this.timers) timer.unref();
+    bot.catch((error) => this.options.log.error('telegram handler failed', { error: this.redact(errorMessage(error)) }));
+    return bot;
   }
 
   /** Stop taking updates; answers being sent finish (bounded), the rest stay owed for the next start. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.ready = false;
+    this.wakeConnect?.();
     for (const timer of this.timers) clearInterval(timer);
     try {
       this.bot?.stop('shutdown');
@@ -197,7 +270,7 @@ export class TelegramBot {
       const name = displayName(job.path);
       try {
         if (finished.status === 'failed') {
-          await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.failed(name, text.reason(finished.errorKind, finished.reason))));
+          await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.failed(name, text.reason(finished.errorKind, finished.reason && withoutPaths(finished.reason, job.path, name)))));
         } else {
           await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.done(name)));
           await withRetryAfter(() => telegram.sendDocument(ask.chat, { source: fs.createReadStream(job.path), filename: name }));
@@ -290,7 +363,7 @@ export class TelegramBot {
       return;
     }
     const user = ctx.from!.id;
-    const folder = path.join(this.options.inbox, String(user));
+    const folder = path.resolve(this.options.inbox, String(user));
     const target = path.join(folder, `${Date.now()}-${name}`);
     // Whatever the name said, the file stays inside the user's folder.
     if (path.dirname(path.resolve(target)) !== path.resolve(folder)) throw new Error('unsafe file name');
@@ -307,16 +380,18 @@ export class TelegramBot {
     }
     this.sent.set(user, [...recent, now]);
     this.perUser.set(user, queued + 1);
+    let complete: boolean;
     try {
-      // getFileLink puts the bot token in the URL: it is never logged.
-      const link = await ctx.telegram.getFileLink(fileId);
-      const response = await fetch(link);
-      if (!response.ok) throw new Error(`download failed: HTTP ${response.status}`);
-      fs.mkdirSync(folder, { recursive: true });
-      fs.writeFileSync(target, Buffer.from(await response.arrayBuffer()));
+      complete = await download(ctx, fileId, target, this.options.maxFileMb * 1024 * 1024);
     } catch (error) {
       this.release(user);
-      throw error;
+      throw new Error(this.redact(errorMessage(error)));
+    }
+    if (!complete) {
+      // The declared size was not the real one: stopped at the limit, nothing kept.
+      this.release(user);
+      await ctx.reply(text.tooLargeActual(name, this.options.maxFileMb));
+      return;
     }
     await this.queue(ctx, target, { hint: caption, languages: this.languagesOf(user) }, false);
   }
@@ -351,6 +426,50 @@ export class TelegramBot {
     const telegram: TelegramAsk = { user: String(user), chat: ctx.chat!.id, statusMessage: status.message_id, lang };
     this.options.enqueue(file, { ...request, source: 'telegram', telegram });
   }
+}
+
+/**
+ * Stream a Telegram file to `target` (via a `.part` file), stopping once more than `max` bytes arrived: a
+ * declared size can lie. Returns false (and keeps nothing) when the file is larger than that.
+ */
+async function download(ctx: Context, fileId: string, target: string, max: number): Promise<boolean> {
+  // getFileLink puts the bot token in the URL: it is never logged.
+  const link = await ctx.telegram.getFileLink(fileId);
+  const response = await fetch(link);
+  if (!response.ok || !response.body) throw new Error(`download failed: HTTP ${response.status}`);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const partial = `${target}.part`;
+  const out = fs.createWriteStream(partial, { flags: 'wx' });
+  const closed = new Promise<void>((resolve, reject) => {
+    out.on('close', resolve);
+    out.on('error', reject);
+  });
+  let bytes = 0;
+  let tooLarge = false;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (bytes > max) {
+        tooLarge = true;
+        break;
+      }
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+  } finally {
+    out.end();
+    await closed;
+  }
+  if (tooLarge) {
+    fs.rmSync(partial, { force: true });
+    return false;
+  }
+  fs.renameSync(partial, target);
+  return true;
+}
+
+/** A reason as a user may read it: the photo is named as they sent it, and no other server path shows. */
+export function withoutPaths(reason: string, file: string, name: string): string {
+  return reason.split(file).join(name).replace(/(?:[A-Za-z]:)?(?:[/\\][^/\\\s:'"]+){2,}/gu, (found) => path.basename(found));
 }
 
 /** The name the user sent, without the arrival time the inbox file name starts with. */

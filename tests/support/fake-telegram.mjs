@@ -2,7 +2,8 @@
 // editMessageText, sendDocument (multipart), answerCallbackQuery, deleteWebhook. It records every call.
 import http from 'node:http';
 
-export async function startFakeTelegram(token) {
+/** `options.port`: listen there (a test that starts the daemon before Telegram is reachable). */
+export async function startFakeTelegram(token, options = {}) {
   const state = {
     /** Every call: { method, body } (sendDocument's body has the uploaded file as `document: { name, bytes }`). */
     calls: [],
@@ -98,7 +99,7 @@ export async function startFakeTelegram(token) {
         return send(res, 404, { ok: false, error_code: 404, description: `Not Found: method ${method}` });
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
     apiRoot: `http://127.0.0.1:${port}`,

@@ -12,9 +12,10 @@ export interface Served {
 }
 
 /** Start the built CLI's `phototag serve` and wait until it says it is ready. */
-export async function startServe(args: string[], env: Record<string, string>): Promise<Served> {
+export async function startServe(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<Served> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'serve', '--port', '0', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
+    cwd: options.cwd,
   });
   let out = '';
   let stderr = '';
