@@ -139,7 +139,10 @@ function migrate(db: Database.Database, file: string): void {
     throw new Error(`Database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
   }
   const apply = db.transaction(() => {
-    for (let version = current; version < MIGRATIONS.length; version++) {
+    // Read again under the write lock: a second phototag opening the same new data dir at the same moment
+    // may have migrated while this one waited ("table photos already exists").
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (let version = now; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version]!);
       db.pragma(`user_version = ${version + 1}`);
     }
