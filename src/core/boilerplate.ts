@@ -72,7 +72,7 @@ const PATTERNS: readonly RegExp[] = [
   /^exif[_ ]jpeg(_\d+)?$/iu,
   /^(img|dsc|dscn|dscf|dcp|pict|cimg|sdc|p|_mg|_dsc|photo|image|pxl|mvimg|wp)[_-]?\d[\d_-]*(\.(jpe?g|heic|tiff?|png|dng))?$/iu,
   /^(screenshot|screen shot)[\s_-]*\d[\d\s_.:-]*(\.(png|jpe?g))?$/iu,
-  /^<?(digimax|kenox) [\w -]+>?$/iu,
+  /^<?(digimax|kenox) [\w /-]+>?$/iu,
 ];
 
 /** Camera make and model: a description that only repeats them is the firmware's, not a person's. */

@@ -123,7 +123,8 @@ export class MetadataTool {
    */
   async write(file: string, tags: RawTags, options: { outFile: string; minorErrors: 'stop' | 'repair' }): Promise<string[]> {
     const result = await this.exiftool.write(file, escapeEntities(tags) as never, {
-      writeArgs: ['-o', options.outFile],
+      // -a: ExifTool prints every warning of the write, not only the first (the output file is the same).
+      writeArgs: ['-a', '-o', options.outFile],
       ignoreMinorErrors: options.minorErrors === 'repair',
       useMWG: false,
     });

@@ -1,7 +1,7 @@
 // Real-world metadata that other programs wrote (issue 10): legacy IPTC, IPTC in trailers, lang-alt entries
 // without x-default, Windows XP tags, boilerplate, entity-like text, digiKam/Lightroom/Windows keyword lists,
 // and files ExifTool has to repair. Every test checks with ExifTool AND exiv2 that what was there stays.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -284,5 +284,120 @@ describe('text with entity-like sequences round-trips byte for byte', () => {
     expect(list(tags['XMP-dc:Subject'])).toEqual(['R&amp;B', 'a &lt; b', 'fish &amp; chips', 'salt & pepper', '&#169; 2024']);
     expect(list(tags['IPTC:Keywords'])).toEqual(list(tags['XMP-dc:Subject']));
     expect(exiv2(photo)).toMatch(/Iptc\.Application2\.Keywords\s+String\s+\d+\s+R&amp;B/u);
+  });
+});
+
+describe('keyword lists that other programs read first (digiKam, Lightroom, Windows)', () => {
+  it('a new HierarchicalSubject starts with the photo\'s flat keywords, so digiKam still shows them', async () => {
+    const dir = workDir();
+    const photo = smallJpeg(dir, 'flat.jpg');
+    exiftool(photo, '-XMP-dc:Subject=Lisbon', '-XMP-dc:Subject=tram');
+    const before = await allTags(photo);
+    const beforeExiv2 = exiv2Tags(photo);
+    const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
+    expect(outcomes.get(photo)).toMatchObject({ status: 'done' });
+    const tags = await readTags(photo);
+    const expected = ['Lisbon', 'tram', 'landscape', 'outdoor', 'travel', 'nature', '64x48'];
+    expect(list(tags['XMP-lr:HierarchicalSubject'])).toEqual(expected);
+    expect(list(tags['XMP-dc:Subject'])).toEqual(expected);
+    expect(lostOrChanged(before, await allTags(photo))).toEqual([]);
+    expect(lostOrChangedExiv2(beforeExiv2, exiv2Tags(photo))).toEqual([]);
+    expect(exiv2Tags(photo).get('Xmp.lr.hierarchicalSubject')?.[0]).toBe(expected.join(', '));
+  });
+
+  it('adds the new keywords to an existing TagsList, HierarchicalSubject and LastKeywordXMP, once per leaf', async () => {
+    const dir = workDir();
+    const photo = smallJpeg(dir, 'digikam.jpg');
+    exiftool(
+      photo,
+      '-XMP-digiKam:TagsList=Places/Lisbon',
+      '-XMP-digiKam:TagsList=People/Ana',
+      '-XMP-lr:HierarchicalSubject=Places|Lisbon',
+      '-XMP-microsoft:LastKeywordXMP=Lisbon',
+      '-XMP-microsoft:LastKeywordXMP=Ana',
+      '-XMP-dc:Subject=Lisbon',
+      '-XMP-dc:Subject=Ana',
+    );
+    const before = await allTags(photo);
+    const beforeExiv2 = exiv2Tags(photo);
+    fake.push({ type: 'ok', keywords: ['lisbon', 'tram', 'street'] });
+    const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
+    expect(outcomes.get(photo)).toMatchObject({ status: 'done' });
+    const tags = await readTags(photo);
+    expect(list(tags['XMP-dc:Subject'])).toEqual(['Lisbon', 'Ana', 'tram', 'street']);
+    expect(list(tags['XMP-lr:HierarchicalSubject'])).toEqual(['Places|Lisbon', 'tram', 'street']);
+    const more = (await plainExifTool().readRaw(photo, { readArgs: ['-G1', '-XMP-digiKam:all', '-XMP-microsoft:all'], useMWG: false })) as Record<string, unknown>;
+    expect(list(more['XMP-digiKam:TagsList'])).toEqual(['Places/Lisbon', 'People/Ana', 'tram', 'street']);
+    expect(list(more['XMP-microsoft:LastKeywordXMP'])).toEqual(['Lisbon', 'Ana', 'tram', 'street']);
+    expect(lostOrChanged(before, await allTags(photo))).toEqual([]);
+    expect(lostOrChangedExiv2(beforeExiv2, exiv2Tags(photo))).toEqual([]);
+    expect(exiv2Tags(photo).get('Xmp.digiKam.TagsList')?.[0]).toBe('Places/Lisbon, People/Ana, tram, street');
+  });
+});
+
+describe('ExifTool\'s repairs are reported, and refused where they would drop another program\'s value', () => {
+  const BIN = path.join(ROOT, 'bin', 'phototag.js');
+
+  /** An XMP packet embedded as it is (ExifTool would normalise it if it wrote the properties itself). */
+  function withXmpPacket(file: string, body: string): void {
+    const packet = path.join(path.dirname(file), 'packet.xmp');
+    fs.writeFileSync(
+      packet,
+      `<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?><x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>${body}</rdf:RDF></x:xmpmeta><?xpacket end='w'?>`,
+    );
+    exiftool(file, `-XMP<=${packet}`);
+    fs.rmSync(packet);
+  }
+
+  it('says "[minor] Fixed incorrect URI…" in the result, the --json line and the terminal line', async () => {
+    const dir = workDir();
+    const [photo, second] = copyCorpus(dir, ['with-metadata/cjk-utf8-iptc-xmp-exif-xp.jpg', ['with-metadata/cjk-utf8-iptc-xmp-exif-xp.jpg', 'second.jpg']]);
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), OPENROUTER_API_KEY: 'sk-or-v1-test' };
+    const args = ['tag', '--provider', 'openrouter', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0', '--force'];
+    // The fake server answers from this process: the CLI runs beside it, never blocking it.
+    const run = (more: string[]) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...args, ...more], { env });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        child.on('close', () => resolve(stdout));
+      });
+    const json = { stdout: await run(['--json', photo!]) };
+    const line = JSON.parse(json.stdout.trim().split('\n')[0]!);
+    expect(line).toMatchObject({ status: 'done' });
+    expect(line.warnings).toContain('[minor] Fixed incorrect URI for xmlns:MicrosoftPhoto');
+    const plain = { stdout: await run([second!]) };
+    expect(plain.stdout).toMatch(/second\.jpg: tagged/u);
+    expect(plain.stdout.split('\n')).toContain('  ! [minor] Fixed incorrect URI for xmlns:MicrosoftPhoto');
+    // The Windows keyword list of this file gets the new keywords too.
+    const more = (await plainExifTool().readRaw(photo!, { readArgs: ['-G1', '-XMP-microsoft:all'], useMWG: false })) as Record<string, unknown>;
+    expect(list(more['XMP-microsoft:LastKeywordXMP'])).toEqual(['test-中文-', 'landscape', 'outdoor', 'travel', 'nature', '200x200']);
+  });
+
+  it('refuses a write whose repair would drop a duplicate value of a field phototag does not own; the photo is untouched', async () => {
+    const dir = workDir();
+    const photo = smallJpeg(dir, 'duplicate.jpg');
+    withXmpPacket(photo, `<rdf:Description rdf:about='' xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'><photoshop:City>Lisbon</photoshop:City><photoshop:City>Porto</photoshop:City></rdf:Description>`);
+    const hash = sha256(photo);
+    const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
+    expect(outcomes.get(photo)).toMatchObject({ status: 'failed', errorKind: 'write-failed' });
+    expect(outcomes.get(photo)?.reason).toMatch(/photoshop:City/u);
+    expect(sha256(photo)).toBe(hash);
+    expect(fs.readdirSync(dir).sort()).toEqual(['data', 'duplicate.jpg']);
+  });
+
+  it('writes when the duplicate is in a field it replaces, and says so', async () => {
+    const dir = workDir();
+    const photo = smallJpeg(dir, 'duplicate-title.jpg');
+    withXmpPacket(
+      photo,
+      `<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/' xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'><photoshop:City>Lisbon</photoshop:City><dc:title><rdf:Alt><rdf:li xml:lang='x-default'>One</rdf:li></rdf:Alt></dc:title><dc:title><rdf:Alt><rdf:li xml:lang='x-default'>Two</rdf:li></rdf:Alt></dc:title></rdf:Description>`,
+    );
+    const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), force: true, overwrite: true });
+    expect(outcomes.get(photo)).toMatchObject({ status: 'done' });
+    expect(outcomes.get(photo)?.warnings?.join('\n')).toMatch(/\[Minor\] Duplicate XMP property: dc:title/u);
+    const tags = await readTags(photo);
+    expect(tags['XMP-dc:Title']).toBe('Photo 64x48');
+    expect(exiv2Tags(photo).get('Xmp.photoshop.City')).toEqual(['Lisbon']);
   });
 });

@@ -62,7 +62,7 @@ export function exiv2Tags(file: string): Map<string, string[]> {
   if (result.error) throw new Error(`exiv2 is needed for this test (apt-get install exiv2): ${result.error.message}`);
   const tags = new Map<string, string[]>();
   for (const line of result.stdout.split('\n')) {
-    const match = /^(\S+)\s+\S+\s+\d+\s?(.*)$/u.exec(line);
+    const match = /^(\S+)\s+\S+\s+\d+\s*(.*)$/u.exec(line);
     if (!match) continue;
     tags.set(match[1]!, [...(tags.get(match[1]!) ?? []), match[2]!]);
   }
