@@ -100,6 +100,13 @@ export class MetadataTool {
   constructor(maxProcs = 1) {
     // ignoreMinorErrors off: phototag enforces IPTC limits itself and wants every warning.
     this.exiftool = new ExifTool({ maxProcs, taskTimeoutMillis: 60_000, ignoreMinorErrors: false, useMWG: false, ...(process.platform === 'win32' ? {} : { processFactory: guardedExifTool }) });
+    // batch-cluster turns each stdout chunk into a string on its own, so a UTF-8 character split between two
+    // chunks (long Cyrillic text in an answer over ~8 KB) became two U+FFFD and the read-back never matched.
+    // Decoding the streams as UTF-8 keeps split characters whole (binary comes as base64 in JSON).
+    this.exiftool.on('childStart', (child) => {
+      child.proc.stdout?.setEncoding('utf8');
+      child.proc.stderr?.setEncoding('utf8');
+    });
   }
 
   async read(file: string): Promise<MetadataRead> {
