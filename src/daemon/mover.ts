@@ -89,6 +89,8 @@ function moveWithoutReplacing(from: string, to: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
     fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL);
+    const stat = fs.statSync(from);
+    fs.utimesSync(to, stat.atime, stat.mtime); // the copy keeps the photo's time, as a rename would
   }
   fs.unlinkSync(from);
 }
