@@ -1,5 +1,6 @@
 import { loadConfig } from '../core/config/load.js';
 import { secretValues } from '../core/config/secrets.js';
+import { removeTempFilesInFlight } from '../core/write-names.js';
 import { createLogger, type Level } from '../daemon/log.js';
 import { StartAborted } from '../daemon/lifecycle.js';
 import { startDaemon } from '../daemon/serve.js';
@@ -35,6 +36,7 @@ export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<
   // process alive past it. Unref'd: a clean stop exits as soon as it is done.
   setTimeout(() => {
     log.warn('shutdown bound reached: exiting now', { seconds: config.serve.shutdownSeconds });
+    removeTempFilesInFlight();
     process.exit(0);
   }, config.serve.shutdownSeconds * 1000).unref();
   await daemon.stop();

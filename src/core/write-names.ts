@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,15 +25,38 @@ export interface WriteNames {
 export async function writeNames(file: string, content: PhotoFormat | undefined): Promise<WriteNames> {
   const dir = path.dirname(file);
   const prefix = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-`);
-  if (!content || !needsWriteAlias(file, content)) return { source: file, temp: `${prefix}${path.basename(file)}`, release: async () => undefined };
+  if (!content || !needsWriteAlias(file, content)) return track({ source: file, temp: `${prefix}${path.basename(file)}`, release: async () => undefined }, []);
   const extension = `.${content.extensions[0]!}`;
   const alias = `${prefix}source${extension}`;
   await linkOrCopy(path.resolve(file), alias);
+  return track({ source: alias, temp: `${prefix}${path.basename(file)}${extension}`, release: () => fs.rm(alias, { force: true }) }, [alias]);
+}
+
+/** Temp names of the writes in progress, so a forced exit can take them away with it. */
+const inFlight = new Set<string>();
+
+function track(names: WriteNames, extra: string[]): WriteNames {
+  const paths = [names.temp, ...extra];
+  for (const p of paths) inFlight.add(p);
   return {
-    source: alias,
-    temp: `${prefix}${path.basename(file)}${extension}`,
-    release: () => fs.rm(alias, { force: true }),
+    ...names,
+    release: async () => {
+      try {
+        await names.release();
+      } finally {
+        for (const p of paths) inFlight.delete(p);
+      }
+    },
   };
+}
+
+/**
+ * Remove the temp files of every write still in progress, at once (a shutdown that must end now: the photos
+ * themselves are untouched until a verified temp file is renamed over them, so they stay as they were).
+ */
+export function removeTempFilesInFlight(): void {
+  for (const p of inFlight) rmSync(p, { force: true });
+  inFlight.clear();
 }
 
 /** A symlink where the file system has them (FAT and some shares do not): then a hard link, then a copy. */
