@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /** How the pixels for the model are obtained. */
-export type PixelSource = 'sharp' | 'heif' | 'raw-preview' | 'psd' | 'bmp';
+export type PixelSource = 'sharp' | 'heif' | 'raw-preview' | 'psd' | 'bmp' | 'jp2';
 
 export interface PhotoFormat {
   name: string;
@@ -60,6 +60,10 @@ const FORMATS: Record<string, PhotoFormat> = {
   // Photoshop: XMP, IPTC and EXIF live in its image resources; pixels from the flattened composite.
   PSD: inFile('PSD', 'psd', true, ['psd']),
   PSB: inFile('PSB', 'psd', true, ['psb']),
+  // JPEG 2000: XMP and EXIF in its boxes; a bare codestream (J2C) has no place for metadata.
+  JP2: inFile('JP2', 'jp2', false, ['jp2', 'jpf', 'jpx']),
+  JPX: inFile('JPX', 'jp2', false, ['jpx', 'jpf', 'jp2']),
+  J2C: readOnly('JPEG 2000 codestream', 'jp2', ['j2c', 'j2k', 'jpc']),
   BMP: readOnly('BMP', 'bmp', ['bmp', 'dib']),
   // BigTIFF: ExifTool reads it but "does not support writing of BigTIFF images".
   BTF: readOnly('BigTIFF', 'sharp', ['tif', 'tiff', 'btf']),
@@ -100,7 +104,7 @@ function extensionOf(file: string): string {
 /** Extensions worth looking at when phototag is given a folder or a glob (the content decides later). BMP and BigTIFF
  * are left out: they take only a sidecar, and a folder of Windows bitmaps is rarely a photo library. */
 export const PHOTO_EXTENSIONS = new Set([
-  ...['jpg', 'jpeg', 'jpe', 'jif', 'jfif', 'mpo', 'tif', 'tiff', 'png', 'webp', 'gif', 'avif', 'heic', 'heif', 'hif', 'psd', 'psb'],
+  ...['jpg', 'jpeg', 'jpe', 'jif', 'jfif', 'mpo', 'tif', 'tiff', 'png', 'webp', 'gif', 'avif', 'heic', 'heif', 'hif', 'psd', 'psb', 'jp2', 'jpf', 'jpx'],
   ...RAW_TYPES.map((type) => type.toLowerCase()),
 ]);
 

@@ -19,7 +19,7 @@ export async function imageDataHash(file: string, format: PhotoFormat, tool: Met
 }
 
 async function decodedPixelsDigest(file: string, format: PhotoFormat): Promise<string | undefined> {
-  if (format.pixels !== 'sharp' && format.pixels !== 'psd' && format.pixels !== 'bmp') return undefined;
+  if (format.pixels === 'heif' || format.pixels === 'raw-preview') return undefined;
   const sharp = await loadSharp();
   try {
     const pixels = format.pixels === 'sharp' ? await sharp(file, { pages: -1, limitInputPixels: MAX_PIXELS, failOn: FAIL_ON }).raw().toBuffer() : (await decodeOwn(file, format)).data;

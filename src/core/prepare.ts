@@ -5,6 +5,7 @@ import type { MetadataTool, PreviewTag } from './exiftool.js';
 import type { PhotoFormat } from './formats.js';
 import { decodeBmp } from './decoders/bmp.js';
 import { decodeHeif } from './decoders/heif.js';
+import { decodeJp2 } from './decoders/jp2.js';
 import { decodePsd, type RawImage } from './decoders/psd.js';
 
 export interface PreparedImage {
@@ -62,16 +63,18 @@ export async function prepareImage(file: string, format: PhotoFormat, meta: { or
     case 'raw-preview':
       return shrinkRawPreview(file, meta.orientation, tool, options);
     case 'psd':
-    case 'bmp': {
-      const image = await decodeOwn(file, format);
+    case 'bmp':
+    case 'jp2': {
+      const image = await decodeOwn(file, format, options.maxEdge, meta);
       return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: image.channels });
     }
   }
 }
 
 /** Formats sharp's prebuilt libvips cannot load, decoded in JavaScript. */
-export async function decodeOwn(file: string, format: PhotoFormat): Promise<RawImage> {
+export async function decodeOwn(file: string, format: PhotoFormat, maxEdge = 0, size?: { width?: number; height?: number }): Promise<RawImage> {
   const bytes = await fs.readFile(file);
+  if (format.pixels === 'jp2') return decodeJp2(bytes, MAX_PIXELS, maxEdge, size);
   return format.pixels === 'psd' ? decodePsd(bytes, MAX_PIXELS) : decodeBmp(bytes, MAX_PIXELS);
 }
 

@@ -128,6 +128,30 @@ describe('formats ExifTool writes are tagged, judged by content (defect 7)', () 
     }
   });
 
+  it('JPEG 2000: a JP2 file in place (XMP, EXIF, image data untouched); a bare J2K codestream with --sidecar, refused without it', async () => {
+    const { folder, dataDir } = work();
+    const jp2 = picture(folder, 'scan.jp2', '-alpha', 'off');
+    const j2k = picture(folder, 'tile.j2k', '-alpha', 'off');
+    const before = await readTags(jp2);
+    const bytes = sha256(j2k);
+    const asked = calls();
+    const refused = await tagFiles([j2k], { baseUrl: fake.url, dataDir });
+    expect(calls()).toBe(asked);
+    expect(refused.outcomes.get(j2k)).toMatchObject({ status: 'failed', reason: expect.stringContaining('--sidecar') });
+
+    const { outcomes } = await tagFiles([jp2], { baseUrl: fake.url, dataDir, languages: ['en', 'ru'] });
+    expect(outcomes.get(jp2), outcomes.get(jp2)?.reason).toMatchObject({ status: 'done', title: 'Photo 160x120' });
+    const after = await readTags(jp2);
+    expect(after['XMP-dc:Title-ru']).toBe('Фото 160x120');
+    expect(after['IFD0:ImageDescription']).toBe('A photograph of width 160x120.');
+    expect(after['File:ImageDataHash']).toBe(before['File:ImageDataHash']);
+
+    const sidecarRun = await tagFiles([j2k], { baseUrl: fake.url, dataDir, sidecar: true });
+    expect(sidecarRun.outcomes.get(j2k)).toMatchObject({ status: 'done', target: path.join(folder, 'tile.xmp') });
+    expect((await readTags(path.join(folder, 'tile.xmp')))['XMP-dc:Title']).toBe('Photo 160x120');
+    expect(sha256(j2k)).toBe(bytes);
+  });
+
   it('a RAW with an embedded preview gets a sidecar (the preview is what the model sees)', async () => {
     const { folder, dataDir } = work();
     const [raw] = copyCorpus(folder, ['raw/panasonic-dmc-lx3-exiftool-sample.rw2']);
