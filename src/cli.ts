@@ -5,6 +5,7 @@ import { ExitCode, FatalError } from './core/errors.js';
 import { EXPORT_FORMATS } from './core/export.js';
 import { addConfigOption, addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
+import { escapeControls } from './core/escape.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
@@ -150,7 +151,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       return ExitCode.usage;
     }
     if (error instanceof FatalError) {
-      process.stderr.write(`phototag: ${error.message}\n`);
+      process.stderr.write(`phototag: ${escapeControls(error.message)}\n`);
       return error.exitCode;
     }
     process.stderr.write(`phototag: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -1,6 +1,7 @@
 import { createElement } from 'react';
 import { makeTagProgress, type TagProgressProps } from '../ui/TagProgress.js';
 import type { PhotoOutcome } from '../core/types.js';
+import { escapeControls } from '../core/escape.js';
 import { displayPath, isQuiet, outcomeLine, summaryLine, type Reporter, type ReporterOptions } from './reporter.js';
 
 /** The TTY face of a run: an ink progress view, redrawn at most ten times a second. */
@@ -25,7 +26,7 @@ export async function inkReporter(options: ReporterOptions): Promise<Reporter> {
         state.finding = false;
       }
     },
-    notice: print,
+    notice: (text) => print(escapeControls(text)),
     found: () => {
       if (state.finding) state.found++;
     },
@@ -41,7 +42,7 @@ export async function inkReporter(options: ReporterOptions): Promise<Reporter> {
     },
     finish: async (summary) => {
       clearInterval(timer);
-      state.summary = `${summary.stopped ? `stopped: ${summary.stopped}\n` : ''}${summaryLine(summary)}`;
+      state.summary = `${summary.stopped ? `stopped: ${escapeControls(summary.stopped)}\n` : ''}${summaryLine(summary)}`;
       redraw();
       app.unmount();
       await app.waitUntilExit();

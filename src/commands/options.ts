@@ -53,6 +53,7 @@ export function addTagOptions(command: Command): Command {
     .option('--overwrite', 'replace titles, descriptions and keywords a person already wrote')
     .option('--force', 'tag photos again that are already tagged or recorded as done')
     .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
+    .option('--update-mtime', "give each photo written a new modification time (default: keep it; photo managers sort by it)")
     .addOption(new Option('--profile <name>', "enforce a stock agency's rules (default: generic)").choices(PROFILES))
     .option('--hint <text>', 'what you know about these photos, passed to the model as context ("Lisbon, tram 28")')
     .option('--geocode', "tell the model the place from each photo's GPS (offline lookup, no network)")
@@ -77,6 +78,7 @@ export interface TagFlags {
   overwrite?: boolean;
   force?: boolean;
   backup?: boolean;
+  updateMtime?: boolean;
   dryRun?: boolean;
   json?: boolean;
   profile?: ProfileName;
@@ -103,6 +105,7 @@ export function flagsToConfig(flags: TagFlags): Partial<ConfigInput> {
     overwrite: flags.overwrite,
     force: flags.force,
     backup: flags.backup,
+    updateMtime: flags.updateMtime,
     profile: flags.profile,
     geocode: flags.geocode,
   };

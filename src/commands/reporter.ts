@@ -1,6 +1,7 @@
 import type { RunEvents, RunSummary } from '../core/runner.js';
 import type { Stage } from '../core/pipeline.js';
 import type { PhotoOutcome } from '../core/types.js';
+import { escapeControls } from '../core/escape.js';
 
 /** How a tagging run is shown: ink on a TTY, plain lines in a pipe, NDJSON with --json. */
 export interface Reporter {
@@ -42,33 +43,36 @@ export function summaryLine(summary: RunSummary): string {
   return `${parts.join(', ')}${found} in ${(summary.durationMs / 1000).toFixed(1)} s · ${summary.modelCalls} analyzed, ${summary.cacheHits} from cache · ${tokens} tokens · $${summary.cost.toFixed(4)}`;
 }
 
+/** One photo's line for people: every piece that came from outside (names, reasons, model text) escaped. */
 export function outcomeLine(outcome: PhotoOutcome, cwd = process.cwd()): string {
   const name = displayPath(outcome.file, cwd);
-  if (outcome.status === 'failed') return `✗ ${name}: ${outcome.reason}`;
-  if (outcome.status === 'skipped') return `- ${name}: skipped, ${outcome.reason}`;
+  const reason = escapeControls(outcome.reason ?? '');
+  if (outcome.status === 'failed') return `✗ ${name}: ${reason}`;
+  if (outcome.status === 'skipped') return `- ${name}: skipped, ${reason}`;
   const verb = outcome.dryRun ? 'would write' : 'tagged';
-  const keywords = outcome.keywords?.slice(0, 8).join(', ') ?? '';
+  const keywords = escapeControls(outcome.keywords?.slice(0, 8).join(', ') ?? '');
   const more = (outcome.keywords?.length ?? 0) > 8 ? `, … (${outcome.keywords!.length})` : '';
-  const warn = outcome.warnings?.length ? `\n  ! ${outcome.warnings.join('\n  ! ')}` : '';
-  return `✓ ${name}: ${verb} "${outcome.title}" [${keywords}${more}]${outcome.cacheHit ? ' (cached)' : ''}${warn}`;
+  const warn = outcome.warnings?.length ? `\n  ! ${outcome.warnings.map(escapeControls).join('\n  ! ')}` : '';
+  return `✓ ${name}: ${verb} "${escapeControls(outcome.title ?? '')}" [${keywords}${more}]${outcome.cacheHit ? ' (cached)' : ''}${warn}`;
 }
 
+/** A photo's path as shown to people: relative to the current folder, control characters escaped. */
 export function displayPath(file: string, cwd: string): string {
-  return file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file;
+  return escapeControls(file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file);
 }
 
 /** One line per photo on stdout (failures on stderr), the summary last. */
 export function plainReporter(options: ReporterOptions = { quietUnchanged: false }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     start: () => {},
-    notice: (text) => err.write(`phototag: ${text}\n`),
+    notice: (text) => err.write(`phototag: ${escapeControls(text)}\n`),
     photoStarted: () => {},
     stage: () => {},
     outcome: (outcome) => {
       if (!isQuiet(outcome, options)) (outcome.status === 'failed' ? err : out).write(`${outcomeLine(outcome)}\n`);
     },
     finish: (summary) => {
-      if (summary.stopped) err.write(`phototag: stopped: ${summary.stopped}\n`);
+      if (summary.stopped) err.write(`phototag: stopped: ${escapeControls(summary.stopped)}\n`);
       out.write(`${summaryLine(summary)}\n`);
     },
   };
@@ -78,7 +82,7 @@ export function plainReporter(options: ReporterOptions = { quietUnchanged: false
 export function jsonReporter(out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     start: () => {},
-    notice: (text) => err.write(`phototag: ${text}\n`),
+    notice: (text) => err.write(`phototag: ${escapeControls(text)}\n`),
     photoStarted: () => {},
     stage: () => {},
     outcome: (o) =>
@@ -106,7 +110,7 @@ export function jsonReporter(out: NodeJS.WritableStream = process.stdout, err: N
         })}\n`,
       ),
     finish: (summary) => {
-      if (summary.stopped) err.write(`phototag: stopped: ${summary.stopped}\n`);
+      if (summary.stopped) err.write(`phototag: stopped: ${escapeControls(summary.stopped)}\n`);
       err.write(`${summaryLine(summary)}\n`);
     },
   };

@@ -7,6 +7,7 @@ import { StoreQueue } from '../core/queue.js';
 import { flagsToConfig, type TagFlags } from './options.js';
 import { parseSince } from './since.js';
 import { runWork } from './work.js';
+import { escapeControls } from '../core/escape.js';
 
 export interface RetryFlags extends TagFlags {
   since?: string;
@@ -38,7 +39,7 @@ async function listFailures(filter: RetryFilter, flags: RetryFlags & { config?: 
       for (const row of rows) process.stdout.write(`${JSON.stringify({ file: row.path, errorKind: row.kind, error: row.error, attempts: row.attempts, failedAt: new Date(row.updatedAt).toISOString() })}\n`);
       return;
     }
-    for (const row of rows) process.stdout.write(`${new Date(row.updatedAt).toISOString().replace('T', ' ').slice(0, 19)}  ${row.kind ?? '?'}  ${row.path}: ${row.error ?? ''}\n`);
+    for (const row of rows) process.stdout.write(`${new Date(row.updatedAt).toISOString().replace('T', ' ').slice(0, 19)}  ${row.kind ?? '?'}  ${escapeControls(row.path)}: ${escapeControls(row.error ?? '')}\n`);
     process.stdout.write(`${rows.length} failed photo${rows.length === 1 ? '' : 's'}\n`);
   } finally {
     store.close();

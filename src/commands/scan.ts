@@ -3,6 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { walkPhotos } from '../core/walk.js';
 import type { TagFlags } from './options.js';
 import { runWork } from './work.js';
+import { escapeControls } from '../core/escape.js';
 
 export interface ScanFlags extends TagFlags {
   include?: string[];
@@ -18,6 +19,7 @@ export function runScan(dirs: string[], flags: ScanFlags & { config?: string }, 
   return runWork(flags, signal, {
     source: 'scan',
     quietUnchanged: true,
-    intake: () => walkPhotos(dirs, { include: flags.include, exclude: flags.exclude, maxDepth: flags.maxDepth }),
+    intake: (_session, notice) =>
+      walkPhotos(dirs, { include: flags.include, exclude: flags.exclude, maxDepth: flags.maxDepth, onSkip: (file, reason) => notice(`${escapeControls(file)}: ${reason}`) }),
   });
 }

@@ -13,7 +13,7 @@ import { jsonReporter, plainReporter, reporterEvents, type Reporter } from './re
 export interface WorkPlan {
   source: Source;
   /** The photos this run brings; the queue may hold more (retry). */
-  intake: (session: Session) => AsyncIterable<string> | Iterable<string>;
+  intake: (session: Session, notice: (text: string) => void) => AsyncIterable<string> | Iterable<string>;
   /** Known up front (tag), or found while walking (scan). */
   total?: number;
   /** Scan: photos found unchanged are counted, not listed one per line. */
@@ -44,7 +44,7 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     const events = reporterEvents(reporter);
     const onOutcome = events.onOutcome!;
     if (flags.export) events.onOutcome = (outcome) => (review.push(outcome), onOutcome(outcome));
-    const summary = await session.run(plan.intake(session), { signal, events });
+    const summary = await session.run(plan.intake(session, (text) => reporter.notice(text)), { signal, events });
     if (flags.export) {
       fs.writeFileSync(flags.export, reviewCsv(review, config.languages));
       reporter.notice(`${review.filter((o) => o.status === 'done').length} proposals written to ${flags.export}; edit it, then \`phototag apply ${flags.export}\``);

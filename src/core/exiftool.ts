@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { ExifTool, exiftoolPath } from 'exiftool-vendored';
+import { withArgPath } from './arg-path.js';
 import { errorMessage } from './errors.js';
 
 /**
@@ -110,7 +111,7 @@ export class MetadataTool {
   }
 
   async read(file: string): Promise<MetadataRead> {
-    const tags = decodeBytes((await this.exiftool.readRaw(file, { readArgs: READ_ARGS, useMWG: false })) as RawTags);
+    const tags = decodeBytes((await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: READ_ARGS, useMWG: false }))) as RawTags);
     const errors = Array.isArray(tags.errors) ? (tags.errors as string[]) : [];
     return {
       fileType: stringOf(tags['File:FileType']),
@@ -129,18 +130,20 @@ export class MetadataTool {
    * (its warning then starts with `[Minor]`); with 'repair' (-m) it repairs silently.
    */
   async write(file: string, tags: RawTags, options: { outFile: string; minorErrors: 'stop' | 'repair' }): Promise<string[]> {
-    const result = await this.exiftool.write(file, escapeEntities(tags) as never, {
-      // -a: ExifTool prints every warning of the write, not only the first (the output file is the same).
-      writeArgs: ['-a', '-o', options.outFile],
-      ignoreMinorErrors: options.minorErrors === 'repair',
-      useMWG: false,
-    });
+    const result = await withArgPath(file, (arg) =>
+      this.exiftool.write(arg, escapeEntities(tags) as never, {
+        // -a: ExifTool prints every warning of the write, not only the first (the output file is the same).
+        writeArgs: ['-a', '-o', options.outFile],
+        ignoreMinorErrors: options.minorErrors === 'repair',
+        useMWG: false,
+      }),
+    );
     return (result.warnings ?? []).map(cleanMessage);
   }
 
   /** Every problem ExifTool's validator finds in `file` (one extra pass; only for files a write stopped on). */
   async validate(file: string): Promise<string[]> {
-    const tags = (await this.exiftool.readRaw(file, { readArgs: ['-G4', '-a', '-validate', '-Warning'], useMWG: false })) as RawTags;
+    const tags = (await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: ['-G4', '-a', '-validate', '-Warning'], useMWG: false }))) as RawTags;
     return Object.entries(tags)
       .filter(([key, value]) => /(^|:)Warning$/u.test(key) && typeof value === 'string')
       .map(([, value]) => value as string);
@@ -148,13 +151,13 @@ export class MetadataTool {
 
   /** ExifTool's digest of the image data alone; costs a full pass over the file (~85 ms for 8 MP). */
   async imageDataHash(file: string): Promise<string | undefined> {
-    const tags = (await this.exiftool.readRaw(file, { readArgs: ['-G1', '-api', 'ImageHashType=SHA256', '-File:ImageDataHash'], useMWG: false })) as RawTags;
+    const tags = (await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: ['-G1', '-api', 'ImageHashType=SHA256', '-File:ImageDataHash'], useMWG: false }))) as RawTags;
     return stringOf(tags['File:ImageDataHash']);
   }
 
   async extract(tag: PreviewTag, file: string): Promise<Buffer | undefined> {
     try {
-      return await this.exiftool.extractBinaryTagToBuffer(tag, file);
+      return await withArgPath(file, (arg) => this.exiftool.extractBinaryTagToBuffer(tag, arg));
     } catch {
       return undefined;
     }

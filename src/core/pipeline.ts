@@ -33,6 +33,8 @@ export interface TagOptions {
   overwrite: boolean;
   force: boolean;
   backup: boolean;
+  /** Give a written photo a new modification time instead of keeping it. */
+  updateMtime?: boolean;
   dryRun: boolean;
   source: Source;
   profile: ProfileName;
@@ -207,7 +209,7 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
     parts.onStage?.(file, 'writing');
     const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
     if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
-    const step = await writeChecked(result, state, where, { file, format: writeFormat, languages: options.languages, overwrite, keepOriginal: options.backup, imageDataHash: digest }, parts.tool).catch((error: unknown) => {
+    const step = await writeChecked(result, state, where, { file, format: writeFormat, languages: options.languages, overwrite, keepOriginal: options.backup, updateMtime: options.updateMtime, imageDataHash: digest }, parts.tool).catch((error: unknown) => {
       // ExifTool refused the file's structure: a sidecar can still carry the metadata.
       if (!useSidecar && error instanceof PhotoError && error.kind === 'write-failed') throw new PhotoError('write-failed', `${error.message}; ${SIDECAR_HINT}`);
       throw error;

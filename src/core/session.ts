@@ -90,6 +90,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       overwrite: config.overwrite,
       force: config.force,
       backup: config.backup,
+      updateMtime: config.updateMtime,
       dryRun: run.dryRun,
       source: run.source,
       profile: config.profile,

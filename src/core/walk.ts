@@ -20,19 +20,48 @@ export function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || name.endsWith('_original') || name.endsWith('_exiftool_tmp') || name.toLowerCase().endsWith('.xmp');
 }
 
+/** Pseudo file systems a photo walk never enters: /proc/<pid>/cwd and /proc/<pid>/root lead back to `/`. */
+export const SYSTEM_FOLDERS = ['/proc', '/sys', '/dev'];
+
+export interface WalkNotices {
+  /** A link or folder the walk did not follow, and why (a line for the user). */
+  onSkip?: (file: string, reason: string) => void;
+}
+
+interface Root {
+  /** The folder as given (resolved): photos are reported under it. */
+  base: string;
+  /** Its real path: where links are checked against. */
+  real: string;
+}
+
 /**
- * Every photo under `roots`, depth first, streamed (memory stays flat for any library size). Symlinks are
- * followed; a folder already seen (by device and inode) is not entered again, so link loops end.
+ * Every photo under `roots`, depth first, streamed (memory stays flat for any library size).
+ *
+ * The walk never leaves the roots: a link (to a folder or to a photo) is followed only when its real path is
+ * inside one of the roots, and then under its own name in that root (so a photo is found once, by the name
+ * the rest of phototag knows it by); a link that leads anywhere else is skipped and reported through
+ * `onSkip`. /proc, /sys and /dev are never entered. Each real folder (device + inode) is entered once, so
+ * link loops end.
  */
-export async function* walkPhotos(roots: readonly string[], options: WalkOptions = {}): AsyncGenerator<string> {
+export async function* walkPhotos(roots: readonly string[], options: WalkOptions & WalkNotices = {}): AsyncGenerator<string> {
   const include = globMatcher(options.include);
   const exclude = globMatcher(options.exclude);
   const seen = new Set<string>();
+  const resolved: Root[] = [];
   for (const root of roots) {
     const base = path.resolve(root);
-    const stack: { dir: string; depth: number }[] = [{ dir: base, depth: 0 }];
+    const real = await fs.realpath(base).catch(() => undefined);
+    if (real) resolved.push({ base, real });
+  }
+  for (const root of resolved) {
+    const stack: { dir: string; root: Root; depth: number }[] = [{ dir: root.real, root, depth: 0 }];
     while (stack.length > 0) {
-      const { dir, depth } = stack.pop()!;
+      const { dir, root: owner, depth } = stack.pop()!;
+      if (isSystemFolder(dir)) {
+        options.onSkip?.(dir, 'a system folder (/proc, /sys, /dev) is never walked');
+        continue;
+      }
       const id = await folderId(dir);
       if (!id || seen.has(id)) continue;
       seen.add(id);
@@ -42,21 +71,62 @@ export async function* walkPhotos(roots: readonly string[], options: WalkOptions
       } catch {
         continue; // unreadable folder: nothing to tag there
       }
-      const subfolders: string[] = [];
+      const subfolders: { dir: string; root: Root }[] = [];
       for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
         const full = path.join(dir, entry.name);
-        const relative = path.relative(base, full);
-        if (isIgnoredName(entry.name) || exclude?.(relative)) continue;
-        const kind = entry.isSymbolicLink() ? await linkTarget(full) : entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : undefined;
+        if (isIgnoredName(entry.name) || exclude?.(path.relative(owner.real, full))) continue;
+        let real = full;
+        let inRoot = owner;
+        let kind: 'dir' | 'file' | undefined = entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : undefined;
+        if (entry.isSymbolicLink()) {
+          const target = await linkTarget(full);
+          if (!target) continue; // dangling link
+          const home = rootOf(target.real, resolved);
+          if (!home || isSystemFolder(target.real)) {
+            if (target.kind === 'dir' || hasPhotoExtension(entry.name)) options.onSkip?.(logicalPath(full, owner), `not followed: the link leads outside the folders given (to ${target.real})`);
+            continue;
+          }
+          if (isIgnoredName(path.basename(target.real))) continue;
+          ({ real, kind } = target);
+          inRoot = home;
+        }
         if (kind === 'dir') {
-          if (!SKIPPED_FOLDERS.has(entry.name) && (options.maxDepth === undefined || depth < options.maxDepth)) subfolders.push(full);
-        } else if (kind === 'file' && hasPhotoExtension(entry.name) && (!include || include(relative))) {
-          yield full;
+          if (!SKIPPED_FOLDERS.has(entry.name) && !SKIPPED_FOLDERS.has(path.basename(real)) && (options.maxDepth === undefined || depth < options.maxDepth)) subfolders.push({ dir: real, root: inRoot });
+        } else if (kind === 'file' && hasPhotoExtension(real) && (!include || include(path.relative(inRoot.real, real)))) {
+          yield logicalPath(real, inRoot);
         }
       }
-      for (const folder of subfolders.reverse()) stack.push({ dir: folder, depth: depth + 1 });
+      for (const folder of subfolders.reverse()) stack.push({ ...folder, depth: depth + 1 });
     }
   }
+}
+
+/** Whether `file`'s real path lies inside one of `roots` (given as the user named them): the watcher's check. */
+export async function isInsideRoots(file: string, roots: readonly string[]): Promise<boolean> {
+  const real = await fs.realpath(file).catch(() => undefined);
+  if (!real || isSystemFolder(real)) return false;
+  for (const root of roots) {
+    const realRoot = await fs.realpath(root).catch(() => undefined);
+    if (realRoot && isWithin(real, realRoot)) return true;
+  }
+  return false;
+}
+
+function isWithin(file: string, folder: string): boolean {
+  return file === folder || file.startsWith(folder.endsWith(path.sep) ? folder : `${folder}${path.sep}`);
+}
+
+function isSystemFolder(real: string): boolean {
+  return process.platform !== 'win32' && SYSTEM_FOLDERS.some((system) => isWithin(real, system));
+}
+
+function rootOf(real: string, roots: readonly Root[]): Root | undefined {
+  return roots.find((root) => isWithin(real, root.real));
+}
+
+/** A real path inside a root, named as the user named the root. */
+function logicalPath(real: string, root: Root): string {
+  return path.join(root.base, path.relative(root.real, real));
 }
 
 /**
@@ -81,10 +151,11 @@ async function folderId(dir: string): Promise<string | undefined> {
   }
 }
 
-async function linkTarget(file: string): Promise<'dir' | 'file' | undefined> {
+async function linkTarget(file: string): Promise<{ kind: 'dir' | 'file'; real: string } | undefined> {
   try {
-    const stat = await fs.stat(file);
-    return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : undefined;
+    const real = await fs.realpath(file);
+    const stat = await fs.stat(real);
+    return stat.isDirectory() ? { kind: 'dir', real } : stat.isFile() ? { kind: 'file', real } : undefined;
   } catch {
     return undefined; // dangling link
   }

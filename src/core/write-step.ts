@@ -53,6 +53,8 @@ export interface WriteRequest {
   languages: readonly string[];
   overwrite: boolean;
   keepOriginal: boolean;
+  /** Give the written photo a new modification time (default: keep it). */
+  updateMtime?: boolean;
   /** Digest of the photo's image data before the write (in-file writes). */
   imageDataHash?: string;
 }
@@ -91,6 +93,7 @@ export async function writeChecked(result: ModelResult, first: PhotoState, where
         plan,
         {
           keepOriginal: request.keepOriginal,
+          updateMtime: request.updateMtime,
           beforeCommit: async (written) => {
             if (!(await isUnchanged(target, snapshot))) throw new ChangedWhileWriting(target);
             await assertExifFits(written, segments);

@@ -42,14 +42,32 @@ export async function removeStrayTemp(file: string): Promise<boolean> {
   return true;
 }
 
+export interface WriteOptions {
+  /** Keep ExifTool's `photo.jpg_original` copy. */
+  keepOriginal: boolean;
+  /** Give a photo written in place a new modification time (default: keep it; photo managers sort by it). */
+  updateMtime?: boolean;
+  /** Last checks by the caller on the verified copy; throwing keeps the original. */
+  beforeCommit?: (written: string) => Promise<void>;
+}
+
+/** A photo that died mid-way through an in-place write leaves its verified new version under this name. */
+export const IN_PLACE_MARKER = '.phototag-inplace-';
+
 /**
  * Have ExifTool write a new file beside the target (`-o`, about twice as fast as an in-place write), read it
- * back, and only when every field and the image data hash check out rename it over the target: a crash or a
- * failed check leaves the original untouched.
+ * back, and only when every field and the image data hash check out put it in place of the target: a crash
+ * or a failed check leaves the original untouched.
+ *
+ * The file stays what it was: a symlink is written through (its target gets the metadata, the link stays a
+ * link); owner, group and mode are kept; a file with several hard links, or one whose owner cannot be given
+ * to the new copy, is written in place (see commitInPlace); the modification time is kept unless asked.
  */
-export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: { keepOriginal: boolean; beforeCommit?: (written: string) => Promise<void> }): Promise<WriteReport> {
+export async function writeVerified(tool: MetadataTool, target: WriteTarget, plan: WritePlan, options: WriteOptions): Promise<WriteReport> {
+  // Through a symlink to the real file: renaming over the link would replace it with a regular copy.
+  const file = target.create ? target.file : await fs.realpath(target.file);
   // In-file writes go through names that match the content (a JPEG named `.nef`).
-  const names = await writeNames(target.file, target.file === target.photo ? target.format : undefined);
+  const names = await writeNames(file, target.file === target.photo ? target.format : undefined);
   const temp = names.temp;
   const warnings: string[] = [...plan.notes];
   let tags = plan.tags;
@@ -89,7 +107,6 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
       exiftoolWarnings.push(...(await write(tags)));
       warnings.push(`EXIF ImageDescription not written: ${exiftoolError(error)}`);
     }
-    if (!target.create) await fs.chmod(temp, (await fs.stat(target.file)).mode & 0o7777);
     const after = await tool.read(temp);
     const mismatched = verifyWrite(tags, after.tags);
     if (mismatched.length > 0) {
@@ -101,8 +118,11 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     }
     // Last checks by the caller (the target did not change meanwhile, EXIF fits): throwing keeps the original.
     await options.beforeCommit?.(temp);
-    if (options.keepOriginal && !target.create) await fs.copyFile(target.file, `${target.file}_original`);
-    await fs.rename(temp, target.file);
+    if (options.keepOriginal && !target.create) await fs.copyFile(file, `${file}_original`);
+    // A sidecar's time tells Lightroom and darktable its metadata changed: only the photo's own time is kept.
+    const keepMtime = !options.updateMtime && target.file === target.photo;
+    if (target.create) await commitNew(temp, file, target.photo);
+    else await commit(temp, file, keepMtime);
     return {
       fieldsWritten: Object.keys(tags)
         .filter((tag) => !plan.reencoded.includes(tag))
@@ -146,4 +166,71 @@ export function droppedValues(problems: readonly string[], tags: RawTags): strin
     }
   }
   return [...dropped];
+}
+
+/** Put the verified copy in the original's place, keeping owner, group, mode, links and (by default) mtime. */
+async function commit(temp: string, file: string, keepMtime: boolean): Promise<void> {
+  const before = await fs.stat(file);
+  const mine = await fs.stat(temp);
+  let inPlace = before.nlink > 1; // a rename would split the hard links: the other names keep the old file
+  if (!inPlace && (mine.uid !== before.uid || mine.gid !== before.gid)) {
+    try {
+      await fs.chown(temp, before.uid, before.gid);
+    } catch {
+      inPlace = true; // not root: only the owner's own inode keeps the owner
+    }
+  }
+  if (inPlace) {
+    await commitInPlace(temp, file);
+  } else {
+    await fs.chmod(temp, before.mode & 0o7777); // after chown, which clears set-id bits
+    if (keepMtime) await fs.utimes(temp, before.atime, before.mtime);
+    await fs.rename(temp, file);
+  }
+  if (inPlace && keepMtime) await fs.utimes(file, before.atime, before.mtime);
+}
+
+/**
+ * Copy the verified bytes into the original inode (owner, mode, hard links and any ACL stay as they were).
+ * The trade-off: a rename is atomic, this is not — a power loss during the copy can leave the photo half
+ * old, half new. So the verified copy is first renamed to `.phototag-inplace-<pid>-…-NAME` beside the photo
+ * and removed only after the photo is written and synced: if phototag dies in that window, that file is the
+ * complete new version to copy over the photo by hand (`cp` keeps the links). The window is the time to
+ * write one photo's bytes.
+ */
+async function commitInPlace(temp: string, file: string): Promise<void> {
+  const keep = path.join(path.dirname(temp), path.basename(temp).replace(TEMP_MARKER, IN_PLACE_MARKER));
+  await fs.rename(temp, keep);
+  const data = await fs.readFile(keep);
+  const original = await fs.readFile(file);
+  const handle = await fs.open(file, 'r+');
+  try {
+    await overwrite(handle, data);
+  } catch (error) {
+    // A write that fails (a full disk) puts the old bytes back: they fit in the blocks the file already had.
+    try {
+      await overwrite(handle, original);
+    } finally {
+      await handle.close();
+    }
+    await fs.rm(keep, { force: true }); // only once the photo is whole again
+    throw error;
+  }
+  await handle.close();
+  await fs.rm(keep, { force: true });
+}
+
+async function overwrite(handle: fs.FileHandle, data: Buffer): Promise<void> {
+  await handle.write(data, 0, data.length, 0);
+  await handle.truncate(data.length);
+  await handle.sync();
+}
+
+/** A new sidecar belongs to whoever owns the photo, readable as the photo is. */
+async function commitNew(temp: string, file: string, photo: string): Promise<void> {
+  const owner = await fs.stat(photo);
+  const mine = await fs.stat(temp);
+  if (mine.uid !== owner.uid || mine.gid !== owner.gid) await fs.chown(temp, owner.uid, owner.gid).catch(() => undefined);
+  await fs.chmod(temp, (owner.mode & 0o666) | 0o200);
+  await fs.rename(temp, file);
 }

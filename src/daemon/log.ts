@@ -1,3 +1,5 @@
+import { escapeControls } from '../core/escape.js';
+
 /** Structured logs: JSON lines when stdout is not a terminal (journald, files), readable lines on one. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -19,7 +21,7 @@ export function createLogger(options: { level?: Level; json?: boolean; out?: Nod
     if (ORDER[level] < min) return;
     const line = json
       ? JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })
-      : `${new Date().toLocaleTimeString()} ${level.padEnd(5)} ${message}${Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')}`;
+      : escapeControls(`${new Date().toLocaleTimeString()} ${level.padEnd(5)} ${message}${Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')}`);
     out.write(`${scrub(line)}\n`);
   };
   return {

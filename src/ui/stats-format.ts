@@ -1,3 +1,4 @@
+import { escapeControls } from '../core/escape.js';
 import type { Stats } from '../core/stats.js';
 
 export interface Section {
@@ -36,7 +37,7 @@ export function statsSections(stats: Stats): Section[] {
     {
       title: 'failures',
       header: ['kind', 'count', 'newest examples'],
-      rows: stats.failures.flatMap((f) => f.examples.map((e, i) => [i === 0 ? f.kind : '', i === 0 ? String(f.count) : '', `${e.file}: ${e.error}`])),
+      rows: stats.failures.flatMap((f) => f.examples.map((e, i) => [i === 0 ? f.kind : '', i === 0 ? String(f.count) : '', escapeControls(`${e.file}: ${e.error}`)])),
       numeric: [1],
     },
     {

@@ -43,6 +43,8 @@ export const configSchema = z
     overwrite: z.boolean().default(false),
     force: z.boolean().default(false),
     backup: z.boolean().default(false),
+    /** Give a photo a new modification time when it is written (default: keep it). */
+    updateMtime: z.boolean().default(false),
     dataDir: z.string().min(1).optional(),
     telegram: z
       .object({
