@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { hasPhotoExtension } from '../core/formats.js';
-import { isIgnoredName, SKIPPED_FOLDERS, walkPhotos } from '../core/walk.js';
+import { isIgnoredName, isInsideRoots, SKIPPED_FOLDERS, walkPhotos } from '../core/walk.js';
 import type { Logger } from './log.js';
 
 export interface WatchOptions {
@@ -56,7 +56,8 @@ export class FolderWatcher {
     const { watch } = await import('chokidar');
     const watcher = watch(this.options.folders, {
       ignoreInitial: true,
-      followSymlinks: true,
+      // Links are not followed (a link to / would watch the whole machine); offer() checks where a file link leads.
+      followSymlinks: false,
       ignored: this.ignored,
       usePolling: polling,
       interval: this.options.pollIntervalSeconds * 1000,
@@ -83,13 +84,18 @@ export class FolderWatcher {
   }
 
   private offer(file: string): void {
-    if (!this.stopped && hasPhotoExtension(file)) this.found(path.resolve(file));
+    if (this.stopped || !hasPhotoExtension(file)) return;
+    // Never outside the watched folders: a link inside them to a photo elsewhere is not ours to write.
+    void isInsideRoots(file, this.options.folders).then((inside) => {
+      if (inside && !this.stopped) this.found(path.resolve(file));
+      else if (!inside) this.log.warn('not tagged: its real path is not inside the watched folders (a link leading elsewhere, or gone)', { file });
+    });
   }
 
   /** Photos already there: found by walking. One still being copied (younger than the threshold) waits until it stops growing. */
   private async scanAll(why: string): Promise<void> {
     let count = 0;
-    for await (const file of walkPhotos(this.options.folders, { exclude: [] })) {
+    for await (const file of walkPhotos(this.options.folders, { exclude: [], onSkip: (file, reason) => this.log.warn(reason, { file }) })) {
       if (this.stopped) return;
       if (this.options.ownFolders.some((own) => file.startsWith(`${own}${path.sep}`))) continue;
       count++;
