@@ -79,6 +79,8 @@ const READ_ARGS = [
   '-ExifIFD:DateTimeOriginal',
   '-Composite:GPSLatitude',
   '-Composite:GPSLongitude',
+  // Read warnings say when a read was partial ("Extracted only 1000 dc:subject items", a malformed sidecar).
+  '-ExifTool:Warning',
 ];
 
 export type RawTags = Record<string, unknown>;

@@ -19,6 +19,7 @@ import { analysisKey, keyString } from './cache-key.js';
 import { askOnce } from './inflight.js';
 import { boundResult } from './text.js';
 import { firstState, writeChecked } from './write-step.js';
+import { precheckWrite } from './precheck.js';
 
 export type Stage = 'reading' | 'analyzing' | 'writing';
 
@@ -166,6 +167,7 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
+  if (!options.dryRun) await precheckWrite({ file, meta, sidecar, tool: parts.tool, imageDigest: pixelsBefore }); // before paying for an answer
   const analysis: Analysis =
     proposal ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false }
     : cached ?? (await askOnce(parts.store, keyString(cacheKey), async () => {
