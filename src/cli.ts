@@ -6,6 +6,7 @@ import { EXPORT_FORMATS } from './core/export.js';
 import { addConfigOption, addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
 import { escapeControls } from './core/escape.js';
+import { databaseFault } from './core/store/faults.js';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
@@ -150,6 +151,8 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage;
     }
+    const fault = databaseFault(error);
+    if (fault) error = fault;
     if (error instanceof FatalError) {
       process.stderr.write(`phototag: ${escapeControls(error.message)}\n`);
       return error.exitCode;

@@ -32,7 +32,7 @@ export async function runRetry(paths: string[], flags: RetryFlags & { config?: s
 
 async function listFailures(filter: RetryFilter, flags: RetryFlags & { config?: string }): Promise<void> {
   const { config } = await loadConfig({ configFile: flags.config, flags: flagsToConfig(flags) });
-  const store = openStore(config);
+  const store = openStore(config, process.env, { readonly: true });
   try {
     const rows = store.reports.failures(filter);
     if (flags.json) {

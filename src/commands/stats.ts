@@ -17,7 +17,7 @@ export interface StatsFlags {
 /** `phototag stats`: only reads the database. */
 export async function runStats(flags: StatsFlags): Promise<void> {
   const { config } = await loadConfig({ configFile: flags.config, flags: { dataDir: flags.dataDir } });
-  const store = openStore(config);
+  const store = openStore(config, process.env, { readonly: true });
   let stats;
   try {
     stats = computeStats(store, { since: flags.since ? parseSince(flags.since) : undefined, until: flags.until ? parseSince(flags.until) : undefined, days: flags.days });

@@ -7,6 +7,7 @@ export function dataDirOf(config: Config, env: NodeJS.ProcessEnv = process.env):
   return config.dataDir ?? defaultDataDir(env);
 }
 
-export function openStore(config: Config, env: NodeJS.ProcessEnv = process.env): Store {
-  return Store.inDataDir(dataDirOf(config, env));
+/** `readonly` for commands that only read: they then work on a database this user may not write. */
+export function openStore(config: Config, env: NodeJS.ProcessEnv = process.env, options: { readonly?: boolean } = {}): Store {
+  return Store.inDataDir(dataDirOf(config, env), options);
 }

@@ -4,7 +4,7 @@ import { CacheStore } from './store/cache.js';
 import { JobStore } from './store/jobs.js';
 import { ReportStore } from './store/reports.js';
 import { TelegramStore } from './store/telegram.js';
-import { openDatabase } from './store/schema.js';
+import { openDatabase, type OpenOptions } from './store/schema.js';
 
 export { MIGRATIONS, SCHEMA_VERSION } from './store/schema.js';
 export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, UnansweredJob } from './store/jobs.js';
@@ -25,8 +25,11 @@ export class Store {
   readonly telegram: TelegramStore;
   private readonly pingStatement: Database.Statement;
 
-  constructor(readonly file: string) {
-    this.db = openDatabase(file);
+  constructor(
+    readonly file: string,
+    options: OpenOptions = {},
+  ) {
+    this.db = openDatabase(file, options);
     try {
       this.jobs = new JobStore(this.db);
       this.cache = new CacheStore(this.db);
@@ -39,8 +42,8 @@ export class Store {
     }
   }
 
-  static inDataDir(dataDir: string): Store {
-    return new Store(path.join(dataDir, 'phototag.db'));
+  static inDataDir(dataDir: string, options: OpenOptions = {}): Store {
+    return new Store(path.join(dataDir, 'phototag.db'), options);
   }
 
   ping(): boolean {

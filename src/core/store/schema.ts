@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { FatalError } from '../errors.js';
+import { databaseFault, rememberDatabase } from './faults.js';
 
 /** Schema changes, applied in order; `PRAGMA user_version` says how many have run. Never edit a shipped one. */
 export const MIGRATIONS: string[] = [
@@ -117,8 +119,26 @@ export const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** One connection for every repository: WAL, a busy timeout, migrations by user_version. */
-export function openDatabase(file: string): Database.Database {
+export interface OpenOptions {
+  /** The command only reads (stats, export, retry --list): open read-only, so a read-only database works. */
+  readonly?: boolean;
+}
+
+/**
+ * One connection for every repository: WAL, a busy timeout, migrations by user_version. A fault (damaged file,
+ * no permission, read-only or full disk, locked) becomes one line saying what to do (see faults.ts).
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
+  rememberDatabase(file);
+  try {
+    // An older schema is migrated first, which needs a writable open.
+    return (options.readonly && fs.existsSync(file) && openReadonly(file)) || openWritable(file);
+  } catch (error) {
+    throw databaseFault(error, file) ?? error;
+  }
+}
+
+function openWritable(file: string): Database.Database {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file, { timeout: 10_000 });
   try {
@@ -133,10 +153,46 @@ export function openDatabase(file: string): Database.Database {
   }
 }
 
+/**
+ * Read-only. A WAL database on a read-only disk (or in a folder this user cannot write) cannot get its
+ * shared-memory file, so SQLite refuses even a read-only open: then it is opened as `immutable` (nothing can
+ * change it under us there), which needs URI file names, switched on before the process's first connection.
+ */
+function openReadonly(file: string): Database.Database | undefined {
+  process.env.SQLITE_USE_URI ??= '1';
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    if (isCurrent(db, file)) return db;
+    db.close();
+    return undefined;
+  } catch (error) {
+    db?.close();
+    if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN') throw error;
+  }
+  const uri = `file:${file.split(path.sep).map(encodeURIComponent).join('/')}?immutable=1`;
+  db = new Database(uri, { readonly: true, timeout: 10_000 });
+  try {
+    if (isCurrent(db, file)) return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  db.close();
+  return undefined;
+}
+
+/** False for an older schema (to be migrated); throws for a newer one. */
+function isCurrent(db: Database.Database, file: string): boolean {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) throw new FatalError(`the database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
+  return current === MIGRATIONS.length;
+}
+
 function migrate(db: Database.Database, file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(`Database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
+    throw new FatalError(`Database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
   }
   const apply = db.transaction(() => {
     // Read again under the write lock: a second phototag opening the same new data dir at the same moment
