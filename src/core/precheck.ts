@@ -1,9 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { PhotoError } from './errors.js';
 import type { MetadataRead, MetadataTool, RawTags } from './exiftool.js';
-import { TEMP_MARKER } from './writer.js';
 
 export interface PrecheckInput {
   /** The photo. */
@@ -42,13 +41,15 @@ export async function precheckWrite(input: PrecheckInput): Promise<void> {
   }
 }
 
-/** The write makes a temp file in the folder and replaces (or rewrites) the file: both must be possible. */
+/**
+ * The write makes a temp file in the folder and replaces (or rewrites) the file: both must be possible. Asked
+ * without side effects (no probe file, the folder's time unchanged): access() reports a read-only file system
+ * and an immutable folder even to root. Not a full disk: that write still fails, leaving the photo untouched.
+ */
 async function checkWritable(target: string, exists: boolean): Promise<void> {
   const dir = path.dirname(target);
-  const probe = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-probe`);
   try {
-    await (await fs.open(probe, 'wx')).close();
-    await fs.rm(probe, { force: true });
+    await fs.access(dir, fsConstants.W_OK);
   } catch (error) {
     throw new PhotoError('read-only', `cannot write in ${dir}: ${why(error, 'folder')}`);
   }
