@@ -27,6 +27,5 @@ export async function withArgPath<T>(file: string, work: (arg: string) => Promis
 
 /** A file name safe to hand to ExifTool: line breaks and other controls become `_`. */
 export function argSafeName(name: string): string {
-  // eslint-disable-next-line no-control-regex
   return name.replace(/[\u0000-\u001f\u007f]/gu, '_');
 }

@@ -3,7 +3,6 @@
  * controls (a newline forges a whole output line, ESC starts a terminal sequence, CR overwrites the line)
  * and the bidirectional overrides that reorder what follows.
  */
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
