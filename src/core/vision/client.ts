@@ -150,10 +150,13 @@ export class VisionClient {
     for (let offset = 0; offset < candidates.length; offset++) {
       const index = (this.preferred + offset) % candidates.length;
       const model = candidates[index]!;
-      const pausedUntil = this.breaker.openUntil(model.id);
+      // One clock reading for the check and the wait: formatting the time below can take a while (ICU loads on
+      // first use), and a second reading after it could already be past the pause's end (a negative wait).
+      const now = Date.now();
+      const pausedUntil = this.breaker.openUntil(model.id, now);
       if (pausedUntil !== undefined) {
+        retryAfterMs = Math.min(retryAfterMs ?? Infinity, pausedUntil - now);
         lastProblem = `${model.id}: paused after ${this.breaker.threshold} failures in a row, trying again at ${new Date(pausedUntil).toLocaleTimeString()}`;
-        retryAfterMs = Math.min(retryAfterMs ?? Infinity, pausedUntil - Date.now());
         continue;
       }
       tried = true;
