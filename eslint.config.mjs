@@ -1,5 +1,5 @@
 // Lint holds the walls the design relies on: every promise awaited or explicitly caught, and the layers
-// (src/core never reaches up into commands, daemon or ui; ui never into commands). Formatting is not linted.
+// (src/core never reaches up into commands, daemon or ui; ui never into commands). Prettier owns formatting.
 import tseslint from 'typescript-eslint';
 
 const wall = (layers, why) => ({
@@ -27,8 +27,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ regex: '(^|/)(commands|daemon|ui)/', message: 'src/core is shared by the CLI and the daemon: it never imports src/commands, src/daemon or src/ui (report through events instead).' }],
-          paths: ['ink', 'react', 'commander', 'telegraf', 'chokidar', 'node:http', 'http'].map((name) => ({ name, message: 'src/core stays free of UI, CLI and server libraries (see DESIGN.md "Shape of the code").' })),
+          patterns: [
+            {
+              regex: '(^|/)(commands|daemon|ui)/',
+              message:
+                'src/core is shared by the CLI and the daemon: it never imports src/commands, src/daemon or src/ui (report through events instead).',
+            },
+          ],
+          paths: ['ink', 'react', 'commander', 'telegraf', 'chokidar', 'node:http', 'http'].map((name) => ({
+            name,
+            message: 'src/core stays free of UI, CLI and server libraries (see DESIGN.md "Shape of the code").',
+          })),
         },
       ],
     },

@@ -31,7 +31,9 @@ function withComment(jpeg, text) {
 
 /** The fake model server in a process of its own, so its parsing and base64 decoding are not counted as ours. */
 async function startFakeProcess(latencyMs, rpmCap = 0) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'tests/support/fake-openai.mjs'), String(latencyMs), String(rpmCap)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'tests/support/fake-openai.mjs'), String(latencyMs), String(rpmCap)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [line] = await once(child.stdout, 'data');
   const url = String(line).trim();
   const state = async () => (await fetch(new URL('/_state', url))).json();
@@ -51,7 +53,9 @@ async function smallPhotos(dir, count, prefix = 'p') {
   for (let i = 0; i < count; i++) {
     const file = path.join(dir, `${prefix}${String(i).padStart(5, '0')}.jpg`);
     const background = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 13) % 256 };
-    await sharp({ create: { width: 320, height: 240, channels: 3, background } }).jpeg({ quality: 70 }).toFile(file);
+    await sharp({ create: { width: 320, height: 240, channels: 3, background } })
+      .jpeg({ quality: 70 })
+      .toFile(file);
     files.push(file);
   }
   return files;
@@ -62,7 +66,11 @@ function cli(args, env) {
   const time = fs.existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', '%M'] : [];
   const command = [...time, process.execPath, path.join(ROOT, 'bin/phototag.js'), ...args];
   const start = performance.now();
-  const result = spawnSync(command[0], command.slice(1), { env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync(command[0], command.slice(1), {
+    env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const wallMs = performance.now() - start;
   const rssKb = time.length ? Number(result.stderr.trim().split('\n').at(-1)) : NaN;
   return { code: result.status, wallMs, rssMb: rssKb / 1024, stdout: result.stdout, stderr: result.stderr };
@@ -76,7 +84,23 @@ async function queueBenches() {
     {
       const fake = await startFakeProcess(1000);
       const files = await smallPhotos(path.join(dir, 'throughput'), 200);
-      const run = cli(['scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake', '--concurrency', '4', '--rpm', '0', path.join(dir, 'throughput')], { PHOTOTAG_DATA_DIR: path.join(dir, 'd1'), PHOTOTAG_API_KEY: 'bench' });
+      const run = cli(
+        [
+          'scan',
+          '--provider',
+          'openai',
+          '--base-url',
+          fake.url,
+          '--model',
+          'fake',
+          '--concurrency',
+          '4',
+          '--rpm',
+          '0',
+          path.join(dir, 'throughput'),
+        ],
+        { PHOTOTAG_DATA_DIR: path.join(dir, 'd1'), PHOTOTAG_API_KEY: 'bench' },
+      );
       fake.close();
       if (run.code !== 0) throw new Error(`throughput scan failed: ${run.stderr}`);
       results.throughput = { photos: files.length, perSecond: files.length / (run.wallMs / 1000) };
@@ -85,11 +109,31 @@ async function queueBenches() {
     {
       const fake = await startFakeProcess(200, 20);
       const files = await smallPhotos(path.join(dir, 'capped'), RATE_PHOTOS);
-      const run = cli(['scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake', '--concurrency', '2', '--rpm', '20', '--json', path.join(dir, 'capped')], { PHOTOTAG_DATA_DIR: path.join(dir, 'd2'), PHOTOTAG_API_KEY: 'bench' });
+      const run = cli(
+        [
+          'scan',
+          '--provider',
+          'openai',
+          '--base-url',
+          fake.url,
+          '--model',
+          'fake',
+          '--concurrency',
+          '2',
+          '--rpm',
+          '20',
+          '--json',
+          path.join(dir, 'capped'),
+        ],
+        { PHOTOTAG_DATA_DIR: path.join(dir, 'd2'), PHOTOTAG_API_KEY: 'bench' },
+      );
       const calls = await fake.calls();
       const rejected = await fake.rejected();
       fake.close();
-      const failed = run.stdout.trim().split('\n').filter((l) => l && JSON.parse(l).status !== 'done').length;
+      const failed = run.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l && JSON.parse(l).status !== 'done').length;
       const spanMin = (calls.at(-1).at - calls[0].at) / 60_000;
       results.capped = { photos: files.length, failed, rejected, perMinute: (calls.length - 1) / spanMin };
     }
@@ -109,7 +153,10 @@ async function queueBenches() {
       fs.rmSync(seed);
       store.close();
       const fake = await startFakeProcess(0);
-      const run = cli(['scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake', root], { PHOTOTAG_DATA_DIR: path.join(dir, 'd3'), PHOTOTAG_API_KEY: 'bench' });
+      const run = cli(['scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake', root], {
+        PHOTOTAG_DATA_DIR: path.join(dir, 'd3'),
+        PHOTOTAG_API_KEY: 'bench',
+      });
       const calls = await fake.calls();
       fake.close();
       if (!/10000 skipped/.test(run.stdout)) throw new Error(`rescan did not skip 10,000 photos: ${run.stdout.slice(-300)}`);
@@ -123,13 +170,26 @@ async function queueBenches() {
       const Database = (await import('better-sqlite3')).default;
       const db = new Database(path.join(data, 'phototag.db'));
       const now = Date.now();
-      const photo = db.prepare(`INSERT INTO photos (path, size, mtime_ms, status, source, model, tokens_in, tokens_out, cost, error, error_kind, created_at, updated_at) VALUES (?, 1, 1, ?, ?, ?, 800, 100, 0.0001, ?, ?, ?, ?)`);
-      const call = db.prepare(`INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost) VALUES (?, 'openrouter', ?, ?, ?, 800, 100, 0.0001)`);
+      const photo = db.prepare(
+        `INSERT INTO photos (path, size, mtime_ms, status, source, model, tokens_in, tokens_out, cost, error, error_kind, created_at, updated_at) VALUES (?, 1, 1, ?, ?, ?, 800, 100, 0.0001, ?, ?, ?, ?)`,
+      );
+      const call = db.prepare(
+        `INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost) VALUES (?, 'openrouter', ?, ?, ?, 800, 100, 0.0001)`,
+      );
       db.transaction(() => {
         for (let i = 0; i < 100_000; i++) {
           const at = now - (i % 60) * 86_400_000 - i;
           const failed = i % 50 === 0;
-          photo.run(`/library/${i}.jpg`, failed ? 'failed' : 'done', ['cli', 'scan', 'watch'][i % 3], `model/${i % 4}`, failed ? 'HTTP 500' : null, failed ? 'transient' : null, at, at);
+          photo.run(
+            `/library/${i}.jpg`,
+            failed ? 'failed' : 'done',
+            ['cli', 'scan', 'watch'][i % 3],
+            `model/${i % 4}`,
+            failed ? 'HTTP 500' : null,
+            failed ? 'transient' : null,
+            at,
+            at,
+          );
           call.run(at, `model/${i % 4}`, failed ? 0 : 1, 1000 + (i % 5000));
         }
       })();
@@ -148,7 +208,24 @@ async function queueBenches() {
     {
       const fake = await startFakeProcess(0);
       await smallPhotos(path.join(dir, 'big'), BIG_SCAN);
-      const run = cli(['scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake', '--concurrency', '4', '--rpm', '0', '--json', path.join(dir, 'big')], { PHOTOTAG_DATA_DIR: path.join(dir, 'd4'), PHOTOTAG_API_KEY: 'bench' });
+      const run = cli(
+        [
+          'scan',
+          '--provider',
+          'openai',
+          '--base-url',
+          fake.url,
+          '--model',
+          'fake',
+          '--concurrency',
+          '4',
+          '--rpm',
+          '0',
+          '--json',
+          path.join(dir, 'big'),
+        ],
+        { PHOTOTAG_DATA_DIR: path.join(dir, 'd4'), PHOTOTAG_API_KEY: 'bench' },
+      );
       fake.close();
       if (run.code !== 0) throw new Error(`5,000-photo scan failed: ${run.stderr.slice(-500)}`);
       results.big = { photos: BIG_SCAN, rssMb: run.rssMb, wallMs: run.wallMs };
@@ -160,7 +237,11 @@ async function queueBenches() {
 }
 
 async function tagRun(warm, files, dataDir, fake, concurrency) {
-  const { config } = await loadConfig({ cwd: dataDir, env: {}, flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency, dataDir, languages: ['en', 'ru'] } });
+  const { config } = await loadConfig({
+    cwd: dataDir,
+    env: {},
+    flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency, dataDir, languages: ['en', 'ru'] },
+  });
   const session = await openSession(config, { dryRun: false, source: 'cli', env: { PHOTOTAG_API_KEY: 'bench' } });
   // Steady state: ExifTool's start-up (~250 ms, once per run) and sharp's first load happen on a warm-up photo.
   await session.run([warm]);
@@ -228,19 +309,47 @@ const peakRssMb = process.resourceUsage().maxRSS / 1024;
 const queue = process.argv.includes('--quick') ? undefined : await queueBenches();
 
 const rows = [
-  ['local overhead per 8–10 MP JPEG, concurrency 1 (all but the model\'s time)', `${overhead.overheadMs.toFixed(0)} ms`, '≤ 120 ms'],
-  ['bytes sent to the model per photo (mean / max)', `${(overhead.bytesPerPhoto / 1024).toFixed(0)} KB / ${(overhead.maxBytes / 1024).toFixed(0)} KB`, '≤ 300 KB'],
+  ["local overhead per 8–10 MP JPEG, concurrency 1 (all but the model's time)", `${overhead.overheadMs.toFixed(0)} ms`, '≤ 120 ms'],
+  [
+    'bytes sent to the model per photo (mean / max)',
+    `${(overhead.bytesPerPhoto / 1024).toFixed(0)} KB / ${(overhead.maxBytes / 1024).toFixed(0)} KB`,
+    '≤ 300 KB',
+  ],
   ['model calls per photo', overhead.callsPerPhoto.toFixed(2), 'exactly 1'],
   ['peak RSS of the bench process (ExifTool is a separate process)', `${peakRssMb.toFixed(0)} MB`, '—'],
-  ['`phototag --help` start-up (median of 15; bare `node -e 0` for reference)', `${startup.helpMs.toFixed(0)} ms (node alone: ${startup.nodeMs.toFixed(0)} ms)`, '≤ 150 ms'],
+  [
+    '`phototag --help` start-up (median of 15; bare `node -e 0` for reference)',
+    `${startup.helpMs.toFixed(0)} ms (node alone: ${startup.nodeMs.toFixed(0)} ms)`,
+    '≤ 150 ms',
+  ],
 ];
 if (queue) {
   rows.push(
-    [`throughput, ${queue.throughput.photos} photos, model latency 1 s, concurrency 4 (ideal 4 photos/s)`, `${queue.throughput.perSecond.toFixed(2)} photos/s (${((queue.throughput.perSecond / 4) * 100).toFixed(0)}% of ideal)`, '≥ 90%'],
-    [`provider capped at 20 requests/min, \`--rpm 20\`, ${queue.capped.photos} photos`, `${queue.capped.perMinute.toFixed(1)}/min (${((queue.capped.perMinute / 20) * 100).toFixed(0)}% of the cap), ${queue.capped.failed} failed, ${queue.capped.rejected} refused by the cap`, '≥ 95%, none failed'],
-    ['rescan of 10,000 done photos (whole `phototag scan` command)', `${(queue.rescan.wallMs / 1000).toFixed(2)} s, ${queue.rescan.calls} model calls`, '≤ 3 s'],
-    ['`phototag stats` on 100,000 photos and 100,000 model calls (whole command / the queries alone)', `${(queue.stats.wallMs).toFixed(0)} ms / ${queue.stats.queryMs.toFixed(0)} ms`, '≤ 300 ms'],
-    [`peak RSS of a ${queue.big.photos}-photo scan (small JPEGs, fast fake model)`, `${queue.big.rssMb.toFixed(0)} MB (${(queue.big.wallMs / 1000).toFixed(0)} s)`, '< 200 MB'],
+    [
+      `throughput, ${queue.throughput.photos} photos, model latency 1 s, concurrency 4 (ideal 4 photos/s)`,
+      `${queue.throughput.perSecond.toFixed(2)} photos/s (${((queue.throughput.perSecond / 4) * 100).toFixed(0)}% of ideal)`,
+      '≥ 90%',
+    ],
+    [
+      `provider capped at 20 requests/min, \`--rpm 20\`, ${queue.capped.photos} photos`,
+      `${queue.capped.perMinute.toFixed(1)}/min (${((queue.capped.perMinute / 20) * 100).toFixed(0)}% of the cap), ${queue.capped.failed} failed, ${queue.capped.rejected} refused by the cap`,
+      '≥ 95%, none failed',
+    ],
+    [
+      'rescan of 10,000 done photos (whole `phototag scan` command)',
+      `${(queue.rescan.wallMs / 1000).toFixed(2)} s, ${queue.rescan.calls} model calls`,
+      '≤ 3 s',
+    ],
+    [
+      '`phototag stats` on 100,000 photos and 100,000 model calls (whole command / the queries alone)',
+      `${queue.stats.wallMs.toFixed(0)} ms / ${queue.stats.queryMs.toFixed(0)} ms`,
+      '≤ 300 ms',
+    ],
+    [
+      `peak RSS of a ${queue.big.photos}-photo scan (small JPEGs, fast fake model)`,
+      `${queue.big.rssMb.toFixed(0)} MB (${(queue.big.wallMs / 1000).toFixed(0)} s)`,
+      '< 200 MB',
+    ],
   );
 }
 const table = [

@@ -20,13 +20,22 @@ export function buildProgram(signal: AbortSignal): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  addTagOptions(program.command('tag').description('tag photos: analyze each with a vision model and write the result into it').argument('<files...>', 'photos to tag'))
-    .action(async (files: string[], flags, command: Command) => {
-      const { runTag } = await import('./commands/tag.js');
-      return runTag(files, { ...flags, config: command.optsWithGlobals().config }, signal);
-    });
+  addTagOptions(
+    program
+      .command('tag')
+      .description('tag photos: analyze each with a vision model and write the result into it')
+      .argument('<files...>', 'photos to tag'),
+  ).action(async (files: string[], flags, command: Command) => {
+    const { runTag } = await import('./commands/tag.js');
+    return runTag(files, { ...flags, config: command.optsWithGlobals().config }, signal);
+  });
 
-  addTagOptions(program.command('scan').description('tag every photo under folders that is not done yet; rescans cost one stat per photo').argument('<folders...>', 'folders to walk'))
+  addTagOptions(
+    program
+      .command('scan')
+      .description('tag every photo under folders that is not done yet; rescans cost one stat per photo')
+      .argument('<folders...>', 'folders to walk'),
+  )
     .option('--include <glob>', 'only photos whose path (relative to the folder) matches; repeatable', collect)
     .option('--exclude <glob>', 'leave out files and folders that match; repeatable', collect)
     .option('--max-depth <n>', 'folder levels to enter below each folder (default: all)', integer('--max-depth', 0))
@@ -35,7 +44,12 @@ export function buildProgram(signal: AbortSignal): Command {
       return runScan(folders, { ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
-  addTagOptions(program.command('retry').description('re-queue failed photos (and photos left queued by a stopped run) and tag them').argument('[files...]', 'only these photos'))
+  addTagOptions(
+    program
+      .command('retry')
+      .description('re-queue failed photos (and photos left queued by a stopped run) and tag them')
+      .argument('[files...]', 'only these photos'),
+  )
     .option('--since <when>', 'only photos that failed since then: 2026-11-01, 12h, 7d')
     .option('--kind <kind>', 'only failures of this kind (transient, corrupt, invalid-output, …)')
     .option('--list', 'list failed photos with their reasons, newest first, and change nothing')
@@ -44,7 +58,11 @@ export function buildProgram(signal: AbortSignal): Command {
       return runRetry(files, { ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
-  addProviderOptions(program.command('serve').description('the daemon: watch folders, tag new photos, serve health, stats, metrics and a dashboard over HTTP'))
+  addProviderOptions(
+    program
+      .command('serve')
+      .description('the daemon: watch folders, tag new photos, serve health, stats, metrics and a dashboard over HTTP'),
+  )
     .option('--watch <dir>', 'a folder to watch; repeatable (config: serve.watch)', collect)
     .option('--port <n>', 'HTTP port (default: 8787; 0 = any free port)', integer('--port', 0))
     .option('--host <addr>', 'HTTP address (default: 127.0.0.1; anything else needs a token)')
@@ -54,13 +72,20 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--lang <codes>', 'languages, the first is primary: en, ru or en,ru')
     .option('--concurrency <n>', 'photos worked on at once (default: 2)', integer('--concurrency', 1))
     .option('--rpm <n>', 'model requests per minute, 0 = unlimited', number('--rpm', 0))
-    .addOption(new Option('--log-level <level>', 'least important log lines shown').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'least important log lines shown').choices(['debug', 'info', 'warn', 'error']).default('info'),
+    )
     .action(async (flags, command: Command) => {
       const { runServe } = await import('./commands/serve.js');
       return runServe({ ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
-  addConfigOption(program.command('apply').description('write exactly what a reviewed CSV (from tag --dry-run --export) says; refuses photos that changed since').argument('<file>', 'the review CSV'))
+  addConfigOption(
+    program
+      .command('apply')
+      .description('write exactly what a reviewed CSV (from tag --dry-run --export) says; refuses photos that changed since')
+      .argument('<file>', 'the review CSV'),
+  )
     .option('--data-dir <dir>', 'where the database lives')
     .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
     .option('--sidecar', 'write XMP sidecars instead of touching the files')
@@ -70,7 +95,12 @@ export function buildProgram(signal: AbortSignal): Command {
       return runApply(file, { ...flags, config: command.optsWithGlobals().config }, signal);
     });
 
-  addConfigOption(program.command('export').description("write the CSV a stock site's upload form expects, from what phototag recorded").argument('[files...]', 'only these photos'))
+  addConfigOption(
+    program
+      .command('export')
+      .description("write the CSV a stock site's upload form expects, from what phototag recorded")
+      .argument('[files...]', 'only these photos'),
+  )
     .addOption(new Option('--format <site>', 'the CSV layout').choices(EXPORT_FORMATS).makeOptionMandatory())
     .option('--since <when>', 'only photos tagged since then: 2026-11-01, 12h, 7d')
     .option('--out <file>', 'write here instead of stdout')
@@ -80,8 +110,7 @@ export function buildProgram(signal: AbortSignal): Command {
       return runExport(files, { ...flags, config: command.optsWithGlobals().config });
     });
 
-  addConfigOption(program
-    .command('stats'))
+  addConfigOption(program.command('stats'))
     .description('what phototag has done, what failed and what it cost (reads only)')
     .option('--since <when>', 'from this date or span back: 2026-11-01, 12h, 7d (default: 30 days)')
     .option('--until <when>', 'up to this date (default: now)')
@@ -105,14 +134,26 @@ export function buildProgram(signal: AbortSignal): Command {
   };
   const backupModule = () => import('./commands/backup.js');
   const flagsOf = (command: Command) => ({ ...command.opts(), config: command.optsWithGlobals().config });
-  common(backup.command('create', { isDefault: true }).description('write phototag-YYYYMMDD-HHMMSS.tar.gz: the database (a consistent online copy), the config without secrets, a manifest'), 'where archives go')
-    .action(async (_flags, command: Command) => (await backupModule()).runBackupCreate(flagsOf(command)));
+  common(
+    backup
+      .command('create', { isDefault: true })
+      .description(
+        'write phototag-YYYYMMDD-HHMMSS.tar.gz: the database (a consistent online copy), the config without secrets, a manifest',
+      ),
+    'where archives go',
+  ).action(async (_flags, command: Command) => (await backupModule()).runBackupCreate(flagsOf(command)));
   common(backup.command('list').description('list backups, newest first'), 'where archives are')
     .option('--json', 'print JSON')
     .action(async (_flags, command: Command) => (await backupModule()).runBackupList(flagsOf(command)));
-  common(backup.command('verify').description('check an archive: checksums and SQLite integrity').argument('<file>', 'the archive'))
-    .action(async (file: string, _flags, command: Command) => (await backupModule()).runBackupVerify(file, flagsOf(command)));
-  common(backup.command('restore').description('verify an archive, keep a restore point of the current database, restore, migrate').argument('<file>', 'the archive'))
+  common(backup.command('verify').description('check an archive: checksums and SQLite integrity').argument('<file>', 'the archive')).action(
+    async (file: string, _flags, command: Command) => (await backupModule()).runBackupVerify(file, flagsOf(command)),
+  );
+  common(
+    backup
+      .command('restore')
+      .description('verify an archive, keep a restore point of the current database, restore, migrate')
+      .argument('<file>', 'the archive'),
+  )
     .option('--force', 'restore even while phototag serve runs on the data dir')
     .action(async (file: string, _flags, command: Command) => (await backupModule()).runBackupRestore(file, flagsOf(command)));
   common(backup.command('prune').description("delete phototag's own archives older than --keep-days (nothing else)"), 'where archives are')
@@ -120,8 +161,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--keep <n>', 'always keep at least this many of the newest (default: 1)', integer('--keep', 0))
     .action(async (_flags, command: Command) => (await backupModule()).runBackupPrune(flagsOf(command)));
 
-  addConfigOption(program
-    .command('config'))
+  addConfigOption(program.command('config'))
     .description('print the effective config (secrets masked) and where it was loaded from')
     .option('--json', 'print it as JSON')
     .action(async (flags, command: Command) => {
@@ -129,7 +169,9 @@ export function buildProgram(signal: AbortSignal): Command {
       return runConfig({ ...flags, config: command.optsWithGlobals().config });
     });
 
-  addProviderOptions(program.command('models').description('list the vision models the provider offers, free ones marked, the chosen one first'))
+  addProviderOptions(
+    program.command('models').description('list the vision models the provider offers, free ones marked, the chosen one first'),
+  )
     .option('--all', 'list every model, not only vision models')
     .option('--refresh', 'fetch the list again instead of using the 24-hour cache')
     .option('--json', 'print JSON')
@@ -148,7 +190,8 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     return commandExitCode.value;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+        return ExitCode.ok;
       return ExitCode.usage;
     }
     const fault = databaseFault(error);

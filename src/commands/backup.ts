@@ -30,14 +30,23 @@ export async function runBackupCreate(flags: BackupFlags): Promise<void> {
   const { config, dataDir, dir } = await context(flags);
   const version = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version as string;
   const { file, manifest } = await createBackup({ dataDir, dir, config: { ...config }, version });
-  say(flags, `${file} (${(fs.statSync(file).size / 1024).toFixed(0)} KB, ${manifest.rowCounts.photos ?? 0} photos, schema ${manifest.schemaVersion})`);
+  say(
+    flags,
+    `${file} (${(fs.statSync(file).size / 1024).toFixed(0)} KB, ${manifest.rowCounts.photos ?? 0} photos, schema ${manifest.schemaVersion})`,
+  );
 }
 
 export async function runBackupList(flags: BackupFlags): Promise<void> {
   const { dir } = await context(flags);
   const backups = listBackups(dir);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(backups.map((b) => ({ file: b.file, bytes: b.bytes, createdAt: b.createdAt.toISOString() })), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        backups.map((b) => ({ file: b.file, bytes: b.bytes, createdAt: b.createdAt.toISOString() })),
+        null,
+        2,
+      )}\n`,
+    );
     return;
   }
   for (const b of backups) say(flags, `${b.createdAt.toLocaleString()}  ${(b.bytes / 1024).toFixed(0).padStart(8)} KB  ${b.file}`);
@@ -47,13 +56,19 @@ export async function runBackupList(flags: BackupFlags): Promise<void> {
 export async function runBackupVerify(file: string, flags: BackupFlags): Promise<void> {
   const { manifest, dir } = await verifyBackup(path.resolve(file));
   fs.rmSync(dir, { recursive: true, force: true });
-  say(flags, `${file}: OK (phototag ${manifest.phototag}, schema ${manifest.schemaVersion}, ${manifest.rowCounts.photos ?? 0} photos, made ${manifest.createdAt})`);
+  say(
+    flags,
+    `${file}: OK (phototag ${manifest.phototag}, schema ${manifest.schemaVersion}, ${manifest.rowCounts.photos ?? 0} photos, made ${manifest.createdAt})`,
+  );
 }
 
 export async function runBackupRestore(file: string, flags: BackupFlags): Promise<void> {
   const { dataDir } = await context(flags);
   const { manifest, restorePoint } = await restoreBackup(path.resolve(file), { dataDir, force: flags.force ?? false });
-  say(flags, `restored ${file} (${manifest.rowCounts.photos ?? 0} photos, made ${manifest.createdAt}) into ${dataDir}${restorePoint ? `; the previous database is kept as ${restorePoint}` : ''}`);
+  say(
+    flags,
+    `restored ${file} (${manifest.rowCounts.photos ?? 0} photos, made ${manifest.createdAt}) into ${dataDir}${restorePoint ? `; the previous database is kept as ${restorePoint}` : ''}`,
+  );
 }
 
 export async function runBackupPrune(flags: BackupFlags): Promise<void> {

@@ -9,7 +9,19 @@ export async function inkReporter(options: ReporterOptions): Promise<Reporter> {
   const ink = await import('ink');
   const TagProgress = makeTagProgress(ink);
   const cwd = process.cwd();
-  const state: TagProgressProps = { found: 0, finding: true, done: 0, skipped: 0, failed: 0, active: [], startedAt: Date.now(), now: Date.now(), tokens: 0, cost: 0, lines: [] };
+  const state: TagProgressProps = {
+    found: 0,
+    finding: true,
+    done: 0,
+    skipped: 0,
+    failed: 0,
+    active: [],
+    startedAt: Date.now(),
+    now: Date.now(),
+    tokens: 0,
+    cost: 0,
+    lines: [],
+  };
   const app = ink.render(createElement(TagProgress, state), { exitOnCtrlC: false });
   const redraw = () => app.rerender(createElement(TagProgress, { ...state, now: Date.now() }));
   const timer = setInterval(redraw, 100);

@@ -14,12 +14,19 @@ export async function runModels(flags: TagFlags & { config?: string; all?: boole
     const listed = catalogue.filter((m) => flags.all || m.vision);
     listed.sort((a, b) => Number(b.id === chosen) - Number(a.id === chosen) || Number(b.free) - Number(a.free) || a.id.localeCompare(b.id));
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ provider: provider.preset.name, baseUrl: provider.baseUrl, chosen: chosen ?? null, models: listed }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ provider: provider.preset.name, baseUrl: provider.baseUrl, chosen: chosen ?? null, models: listed }, null, 2)}\n`,
+      );
       return;
     }
-    process.stdout.write(`# ${provider.preset.name} at ${provider.baseUrl}: ${listed.length} ${flags.all ? '' : 'vision '}models, model=${provider.model}\n`);
+    process.stdout.write(
+      `# ${provider.preset.name} at ${provider.baseUrl}: ${listed.length} ${flags.all ? '' : 'vision '}models, model=${provider.model}\n`,
+    );
     for (const model of listed) {
-      const marks = [model.id === chosen ? 'chosen' : '', model.free ? 'free' : `$${(model.promptPrice * 1e6).toFixed(2)}/$${(model.completionPrice * 1e6).toFixed(2)} per M tokens`].filter(Boolean);
+      const marks = [
+        model.id === chosen ? 'chosen' : '',
+        model.free ? 'free' : `$${(model.promptPrice * 1e6).toFixed(2)}/$${(model.completionPrice * 1e6).toFixed(2)} per M tokens`,
+      ].filter(Boolean);
       process.stdout.write(`${model.id === chosen ? '*' : ' '} ${model.id}  (${marks.join(', ')})\n`);
     }
   } finally {

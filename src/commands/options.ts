@@ -7,7 +7,8 @@ import { PROFILES, type ProfileName } from '../core/profiles.js';
 export function integer(name: string, min: number) {
   return (value: string): number => {
     const number = Number(value);
-    if (!/^\s*\d+\s*$/u.test(value) || number < min) throw new InvalidArgumentError(`${name} takes a whole number ≥ ${min}; got "${value}" (string)`);
+    if (!/^\s*\d+\s*$/u.test(value) || number < min)
+      throw new InvalidArgumentError(`${name} takes a whole number ≥ ${min}; got "${value}" (string)`);
     return number;
   };
 }
@@ -20,7 +21,8 @@ export function collect(value: string, previous: string[] | undefined): string[]
 export function number(name: string, min: number) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < min) throw new InvalidArgumentError(`${name} takes a number ≥ ${min}; got "${value}" (string)`);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < min)
+      throw new InvalidArgumentError(`${name} takes a number ≥ ${min}; got "${value}" (string)`);
     return parsed;
   };
 }
@@ -53,7 +55,7 @@ export function addTagOptions(command: Command): Command {
     .option('--overwrite', 'replace titles, descriptions and keywords a person already wrote')
     .option('--force', 'tag photos again that are already tagged or recorded as done')
     .option('--backup', "keep ExifTool's photo.jpg_original copy of each photo written")
-    .option('--update-mtime', "give each photo written a new modification time (default: keep it; photo managers sort by it)")
+    .option('--update-mtime', 'give each photo written a new modification time (default: keep it; photo managers sort by it)')
     .addOption(new Option('--profile <name>', "enforce a stock agency's rules (default: generic)").choices(PROFILES))
     .option('--hint <text>', 'what you know about these photos, passed to the model as context ("Lisbon, tram 28")')
     .option('--geocode', "tell the model the place from each photo's GPS (offline lookup, no network)")

@@ -62,7 +62,11 @@ export function displayPath(file: string, cwd: string): string {
 }
 
 /** One line per photo on stdout (failures on stderr), the summary last. */
-export function plainReporter(options: ReporterOptions = { quietUnchanged: false }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Reporter {
+export function plainReporter(
+  options: ReporterOptions = { quietUnchanged: false },
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Reporter {
   return {
     start: () => {},
     notice: (text) => err.write(`phototag: ${escapeControls(text)}\n`),

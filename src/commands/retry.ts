@@ -16,7 +16,11 @@ export interface RetryFlags extends TagFlags {
 }
 
 export async function runRetry(paths: string[], flags: RetryFlags & { config?: string }, signal: AbortSignal): Promise<void> {
-  const filter: RetryFilter = { since: flags.since === undefined ? undefined : parseSince(flags.since), kind: flags.kind, paths: paths.length ? paths.map((p) => path.resolve(p)) : undefined };
+  const filter: RetryFilter = {
+    since: flags.since === undefined ? undefined : parseSince(flags.since),
+    kind: flags.kind,
+    paths: paths.length ? paths.map((p) => path.resolve(p)) : undefined,
+  };
   if (flags.list) return listFailures(filter, flags);
   return runWork({ ...flags, dryRun: false }, signal, {
     source: 'cli',
@@ -36,10 +40,16 @@ async function listFailures(filter: RetryFilter, flags: RetryFlags & { config?: 
   try {
     const rows = store.reports.failures(filter);
     if (flags.json) {
-      for (const row of rows) process.stdout.write(`${JSON.stringify({ file: row.path, errorKind: row.kind, error: row.error, attempts: row.attempts, failedAt: new Date(row.updatedAt).toISOString() })}\n`);
+      for (const row of rows)
+        process.stdout.write(
+          `${JSON.stringify({ file: row.path, errorKind: row.kind, error: row.error, attempts: row.attempts, failedAt: new Date(row.updatedAt).toISOString() })}\n`,
+        );
       return;
     }
-    for (const row of rows) process.stdout.write(`${new Date(row.updatedAt).toISOString().replace('T', ' ').slice(0, 19)}  ${row.kind ?? '?'}  ${escapeControls(row.path)}: ${escapeControls(row.error ?? '')}\n`);
+    for (const row of rows)
+      process.stdout.write(
+        `${new Date(row.updatedAt).toISOString().replace('T', ' ').slice(0, 19)}  ${row.kind ?? '?'}  ${escapeControls(row.path)}: ${escapeControls(row.error ?? '')}\n`,
+      );
     process.stdout.write(`${rows.length} failed photo${rows.length === 1 ? '' : 's'}\n`);
   } finally {
     store.close();

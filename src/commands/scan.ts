@@ -20,6 +20,11 @@ export function runScan(dirs: string[], flags: ScanFlags & { config?: string }, 
     source: 'scan',
     quietUnchanged: true,
     intake: (_session, notice) =>
-      walkPhotos(dirs, { include: flags.include, exclude: flags.exclude, maxDepth: flags.maxDepth, onSkip: (file, reason) => notice(`${escapeControls(file)}: ${reason}`) }),
+      walkPhotos(dirs, {
+        include: flags.include,
+        exclude: flags.exclude,
+        maxDepth: flags.maxDepth,
+        onSkip: (file, reason) => notice(`${escapeControls(file)}: ${reason}`),
+      }),
   });
 }

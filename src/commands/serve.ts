@@ -20,9 +20,19 @@ export interface ServeFlags extends TagFlags {
 /** `phototag serve`: runs until SIGTERM or SIGINT, then stops in order and exits 0. */
 export async function runServe(flags: ServeFlags, signal: AbortSignal): Promise<void> {
   const serveFlags = Object.fromEntries(
-    Object.entries({ watch: flags.watch, port: flags.port, host: flags.host, tokenFile: flags.tokenFile, scanOnStart: flags.initialScan === false ? false : undefined, polling: flags.polling }).filter(([, v]) => v !== undefined),
+    Object.entries({
+      watch: flags.watch,
+      port: flags.port,
+      host: flags.host,
+      tokenFile: flags.tokenFile,
+      scanOnStart: flags.initialScan === false ? false : undefined,
+      polling: flags.polling,
+    }).filter(([, v]) => v !== undefined),
   );
-  const { config } = await loadConfig({ configFile: flags.config, flags: { ...flagsToConfig(flags), ...(Object.keys(serveFlags).length ? { serve: serveFlags } : {}) } });
+  const { config } = await loadConfig({
+    configFile: flags.config,
+    flags: { ...flagsToConfig(flags), ...(Object.keys(serveFlags).length ? { serve: serveFlags } : {}) },
+  });
   const log = createLogger({ level: flags.logLevel, secrets: secretValues(config) });
   let daemon;
   try {

@@ -20,7 +20,11 @@ export async function runStats(flags: StatsFlags): Promise<void> {
   const store = openStore(config, process.env, { readonly: true });
   let stats;
   try {
-    stats = computeStats(store, { since: flags.since ? parseSince(flags.since) : undefined, until: flags.until ? parseSince(flags.until) : undefined, days: flags.days });
+    stats = computeStats(store, {
+      since: flags.since ? parseSince(flags.since) : undefined,
+      until: flags.until ? parseSince(flags.until) : undefined,
+      days: flags.days,
+    });
   } finally {
     store.close();
   }

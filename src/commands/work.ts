@@ -34,7 +34,8 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     proposals: plan.proposals,
     withoutModel: plan.proposals !== undefined,
     onWarning: (message) => reporter.notice(message),
-    onPause: (model, until, reason) => reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
+    onPause: (model, until, reason) =>
+      reporter.notice(`model ${model} paused until ${new Date(until).toLocaleTimeString()} after repeated failures (${reason})`),
   });
   try {
     const note = plan.before?.(session);
@@ -44,10 +45,15 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     const events = reporterEvents(reporter);
     const onOutcome = events.onOutcome!;
     if (flags.export) events.onOutcome = (outcome) => (review.push(outcome), onOutcome(outcome));
-    const summary = await session.run(plan.intake(session, (text) => reporter.notice(text)), { signal, events });
+    const summary = await session.run(
+      plan.intake(session, (text) => reporter.notice(text)),
+      { signal, events },
+    );
     if (flags.export) {
       fs.writeFileSync(flags.export, reviewCsv(review, config.languages));
-      reporter.notice(`${review.filter((o) => o.status === 'done').length} proposals written to ${flags.export}; edit it, then \`phototag apply ${flags.export}\``);
+      reporter.notice(
+        `${review.filter((o) => o.status === 'done').length} proposals written to ${flags.export}; edit it, then \`phototag apply ${flags.export}\``,
+      );
     }
     await reporter.finish(summary);
     commandExitCode.value = summary.failed > 0 || summary.stopped ? ExitCode.failed : ExitCode.ok;

@@ -36,7 +36,13 @@ export class BackupError extends FatalError {}
  * Write `phototag-YYYYMMDD-HHMMSS.tar.gz` into `dir`: a consistent copy of the database taken with SQLite's
  * online backup API (other processes keep writing), the config with every secret removed, and a manifest.
  */
-export async function createBackup(options: { dataDir: string; dir: string; config: Record<string, unknown>; version: string; now?: Date }): Promise<{ file: string; manifest: Manifest }> {
+export async function createBackup(options: {
+  dataDir: string;
+  dir: string;
+  config: Record<string, unknown>;
+  version: string;
+  now?: Date;
+}): Promise<{ file: string; manifest: Manifest }> {
   const source = path.join(options.dataDir, DB_FILE);
   if (!fs.existsSync(source)) throw new BackupError(`No database to back up in ${options.dataDir} (nothing has been tagged there yet)`);
   fs.mkdirSync(options.dir, { recursive: true });
@@ -96,13 +102,22 @@ export async function verifyBackup(file: string): Promise<{ manifest: Manifest; 
       const result = db.pragma('integrity_check', { simple: true });
       if (result !== 'ok') throw new BackupError(`${file}: the database fails SQLite's integrity check (${String(result)})`);
       const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) throw new BackupError(`${file}: made by a newer phototag (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade phototag first`);
+      if (version > SCHEMA_VERSION)
+        throw new BackupError(
+          `${file}: made by a newer phototag (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade phototag first`,
+        );
       const stranger = foreignSchema(db, version);
-      if (stranger) throw new BackupError(`${file}: refused: its database holds ${stranger}, which phototag does not create (only phototag's own tables and indexes are restored)`);
+      if (stranger)
+        throw new BackupError(
+          `${file}: refused: its database holds ${stranger}, which phototag does not create (only phototag's own tables and indexes are restored)`,
+        );
     } finally {
       db.close();
     }
-    if (manifest.schemaVersion > SCHEMA_VERSION) throw new BackupError(`${file}: made by a newer phototag (schema ${manifest.schemaVersion}, this one knows ${SCHEMA_VERSION}); upgrade phototag first`);
+    if (manifest.schemaVersion > SCHEMA_VERSION)
+      throw new BackupError(
+        `${file}: made by a newer phototag (schema ${manifest.schemaVersion}, this one knows ${SCHEMA_VERSION}); upgrade phototag first`,
+      );
     return { manifest, dir };
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -114,7 +129,10 @@ export async function verifyBackup(file: string): Promise<{ manifest: Manifest; 
  * Restore an archive into `dataDir`: verify it first, keep a restore point of the current database, refuse
  * while `phototag serve` runs on that data dir (unless `force`), then migrate an older schema.
  */
-export async function restoreBackup(file: string, options: { dataDir: string; force: boolean; now?: Date }): Promise<{ manifest: Manifest; restorePoint?: string }> {
+export async function restoreBackup(
+  file: string,
+  options: { dataDir: string; force: boolean; now?: Date },
+): Promise<{ manifest: Manifest; restorePoint?: string }> {
   const { manifest, dir } = await verifyBackup(file);
   try {
     const server = runningServer(options.dataDir);
@@ -198,12 +216,16 @@ function foreignSchema(db: Database.Database, version: number): string | undefin
 }
 
 function schemaOf(db: Database.Database): { type: string; name: string; sql: string }[] {
-  const rows = db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex_%' ORDER BY type, name`).all() as { type: string; name: string; sql: string | null }[];
+  const rows = db
+    .prepare(`SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex_%' ORDER BY type, name`)
+    .all() as { type: string; name: string; sql: string | null }[];
   return rows.map((row) => ({ type: row.type, name: row.name, sql: (row.sql ?? '').replace(/\s+/gu, ' ').trim() }));
 }
 
 function rowCounts(db: Database.Database): Record<string, number> {
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[];
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {
+    name: string;
+  }[];
   return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n]));
 }
 

@@ -88,7 +88,9 @@ export function isBoilerplate(text: string, camera: CameraNames = {}): boolean {
   if (PATTERNS.some((pattern) => pattern.test(value))) return true;
   const make = squash(camera.make ?? '');
   const model = squash(camera.model ?? '');
-  const names = [make, model, `${make} ${model}`.trim(), `${make} ${model} digital camera`.trim(), `${model} digital camera`.trim()].filter(Boolean);
+  const names = [make, model, `${make} ${model}`.trim(), `${make} ${model} digital camera`.trim(), `${model} digital camera`.trim()].filter(
+    Boolean,
+  );
   // "NIKON D70" as make "NIKON CORPORATION" + model "NIKON D70", or "Canon PowerShot A85" as the model itself.
   return names.includes(value) || (make !== '' && value === `${make.split(' ')[0]} ${model}`.trim());
 }

@@ -10,7 +10,12 @@ export interface PhotoContext {
  * What the photo's own metadata says about it, as plain lines for the prompt: capture date, place (offline
  * reverse geocoding of its GPS, only when asked), folder names, keywords it already has, the user's hint.
  */
-export async function contextLines(file: string, tags: RawTags, existingKeywords: readonly string[], options: PhotoContext): Promise<string[]> {
+export async function contextLines(
+  file: string,
+  tags: RawTags,
+  existingKeywords: readonly string[],
+  options: PhotoContext,
+): Promise<string[]> {
   const lines: string[] = [];
   const date = String(tags['ExifIFD:DateTimeOriginal'] ?? tags['IFD0:ModifyDate'] ?? '').match(/^(\d{4}):(\d{2}):(\d{2})/u);
   if (date) lines.push(`Taken on ${date[1]}-${date[2]}-${date[3]}.`);

@@ -60,14 +60,18 @@ export async function exifSegments(file: string): Promise<number[] | undefined> 
  * Keep a JPEG's EXIF in one segment: shorten the planned EXIF ImageDescription to the room the photo's EXIF
  * leaves (or leave it out when next to nothing is left), saying so. XMP and IPTC keep the full description.
  */
-export function fitExifDescription(plan: WritePlan, segments: readonly number[] | undefined, existing: RawTags): { plan: WritePlan; warning?: string } {
+export function fitExifDescription(
+  plan: WritePlan,
+  segments: readonly number[] | undefined,
+  existing: RawTags,
+): { plan: WritePlan; warning?: string } {
   const description = plan.tags['IFD0:ImageDescription'];
   if (typeof description !== 'string' || segments === undefined) return { plan };
   const current = segments[0] ?? 0;
   const replaced = Buffer.byteLength(String(existing['IFD0:ImageDescription'] ?? ''), 'utf8');
   const room = MAX_APP1_PAYLOAD - current + replaced - ENTRY_OVERHEAD - SAFETY_MARGIN;
   if (Buffer.byteLength(description, 'utf8') <= room) return { plan };
-  if (room < 64) return withoutExifDescription(plan, 'the photo\'s EXIF has no room left in its 64 KB segment');
+  if (room < 64) return withoutExifDescription(plan, "the photo's EXIF has no room left in its 64 KB segment");
   const short = truncateUtf8(description, room);
   return {
     plan: { ...plan, tags: { ...plan.tags, 'IFD0:ImageDescription': short } },

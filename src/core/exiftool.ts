@@ -35,7 +35,12 @@ const PERL = fs.existsSync('/usr/bin/perl') ? '/usr/bin/perl' : 'perl';
 /** exiftool-vendored's own spawn, with the watchdog in front (not on Windows, where it runs exiftool.exe). */
 async function guardedExifTool(): Promise<ChildProcess> {
   const tool = await exiftoolPath();
-  return spawn(PERL, ['-e', GUARD, '--', tool, '-stay_open', 'True', '-@', '-'], { stdio: 'pipe', shell: false, detached: false, env: guardEnv() });
+  return spawn(PERL, ['-e', GUARD, '--', tool, '-stay_open', 'True', '-@', '-'], {
+    stdio: 'pipe',
+    shell: false,
+    detached: false,
+    env: guardEnv(),
+  });
 }
 
 /** What exiftool-vendored gives ExifTool (LANG=C, EXIFTOOL_HOME), plus PATH to find perl. */
@@ -102,7 +107,13 @@ export class MetadataTool {
 
   constructor(maxProcs = 1) {
     // ignoreMinorErrors off: phototag enforces IPTC limits itself and wants every warning.
-    this.exiftool = new ExifTool({ maxProcs, taskTimeoutMillis: 60_000, ignoreMinorErrors: false, useMWG: false, ...(process.platform === 'win32' ? {} : { processFactory: guardedExifTool }) });
+    this.exiftool = new ExifTool({
+      maxProcs,
+      taskTimeoutMillis: 60_000,
+      ignoreMinorErrors: false,
+      useMWG: false,
+      ...(process.platform === 'win32' ? {} : { processFactory: guardedExifTool }),
+    });
     // batch-cluster turns each stdout chunk into a string on its own, so a UTF-8 character split between two
     // chunks (long Cyrillic text in an answer over ~8 KB) became two U+FFFD and the read-back never matched.
     // Decoding the streams as UTF-8 keeps split characters whole (binary comes as base64 in JSON).
@@ -113,7 +124,9 @@ export class MetadataTool {
   }
 
   async read(file: string): Promise<MetadataRead> {
-    const tags = decodeBytes((await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: READ_ARGS, useMWG: false }))) as RawTags);
+    const tags = decodeBytes(
+      (await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: READ_ARGS, useMWG: false }))) as RawTags,
+    );
     const errors = Array.isArray(tags.errors) ? (tags.errors as string[]) : [];
     return {
       fileType: stringOf(tags['File:FileType']),
@@ -145,7 +158,9 @@ export class MetadataTool {
 
   /** Every problem ExifTool's validator finds in `file` (one extra pass; only for files a write stopped on). */
   async validate(file: string): Promise<string[]> {
-    const tags = (await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: ['-G4', '-a', '-validate', '-Warning'], useMWG: false }))) as RawTags;
+    const tags = (await withArgPath(file, (arg) =>
+      this.exiftool.readRaw(arg, { readArgs: ['-G4', '-a', '-validate', '-Warning'], useMWG: false }),
+    )) as RawTags;
     return Object.entries(tags)
       .filter(([key, value]) => /(^|:)Warning$/u.test(key) && typeof value === 'string')
       .map(([, value]) => value as string);
@@ -153,7 +168,9 @@ export class MetadataTool {
 
   /** ExifTool's digest of the image data alone; costs a full pass over the file (~85 ms for 8 MP). */
   async imageDataHash(file: string): Promise<string | undefined> {
-    const tags = (await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: ['-G1', '-api', 'ImageHashType=SHA256', '-File:ImageDataHash'], useMWG: false }))) as RawTags;
+    const tags = (await withArgPath(file, (arg) =>
+      this.exiftool.readRaw(arg, { readArgs: ['-G1', '-api', 'ImageHashType=SHA256', '-File:ImageDataHash'], useMWG: false }),
+    )) as RawTags;
     return stringOf(tags['File:ImageDataHash']);
   }
 
@@ -177,7 +194,10 @@ export class MetadataTool {
 
 /** ExifTool ends messages with " - /full/path"; the caller already names the file. */
 export function cleanMessage(message: string): string {
-  return message.replace(/^(Warning|Error): /u, '').replace(/ - \/.*$/su, '').trim();
+  return message
+    .replace(/^(Warning|Error): /u, '')
+    .replace(/ - \/.*$/su, '')
+    .trim();
 }
 
 export function exiftoolError(error: unknown): string {

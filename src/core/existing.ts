@@ -50,7 +50,11 @@ export function existingText(tags: RawTags): ExistingText {
   const iptc: ExistingText['iptc'] = {};
   for (const group of IPTC_GROUPS) {
     const prefix = `${group}:`;
-    const blockTags = Object.fromEntries(Object.entries(tags).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), value]));
+    const blockTags = Object.fromEntries(
+      Object.entries(tags)
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([key, value]) => [key.slice(prefix.length), value]),
+    );
     if (Object.keys(blockTags).length === 0) continue;
     iptc[group] = { tags: blockTags, utf8: /utf-?8|\x1b%G/iu.test(String(blockTags.CodedCharacterSet ?? '')) };
   }

@@ -33,7 +33,13 @@ export { existingText, isFullyTagged, type ExistingText } from './existing.js';
  * and the keyword lists other programs read first. Unless `overwrite`, only empty fields are filled and
  * keywords are added to the ones already there.
  */
-export function planWrite(result: ModelResult, languages: readonly string[], existing: ExistingText, destination: Destination, overwrite: boolean): WritePlan {
+export function planWrite(
+  result: ModelResult,
+  languages: readonly string[],
+  existing: ExistingText,
+  destination: Destination,
+  overwrite: boolean,
+): WritePlan {
   const primary = result[languages[0]!]!;
   const tags: RawTags = {};
   const title = squashSpace(primary.title);
@@ -57,10 +63,19 @@ export function planWrite(result: ModelResult, languages: readonly string[], exi
     const extra = result[lang];
     if (!extra) continue;
     if (titleAlt && (overwrite || !existing.titleByLang[lang.toLowerCase()])) tags[`XMP-dc:Title-${lang}`] = squashSpace(extra.title);
-    if (descriptionAlt && (overwrite || !existing.descriptionByLang[lang.toLowerCase()])) tags[`XMP-dc:Description-${lang}`] = squashSpace(extra.description);
+    if (descriptionAlt && (overwrite || !existing.descriptionByLang[lang.toLowerCase()]))
+      tags[`XMP-dc:Description-${lang}`] = squashSpace(extra.description);
   }
 
-  Object.assign(tags, planKeywords(languages.flatMap((lang) => result[lang]?.keywords ?? []), existing, destination, overwrite));
+  Object.assign(
+    tags,
+    planKeywords(
+      languages.flatMap((lang) => result[lang]?.keywords ?? []),
+      existing,
+      destination,
+      overwrite,
+    ),
+  );
   const notes: string[] = [];
   const reencoded: string[] = [];
   if (Object.keys(tags).some((key) => key.startsWith('IPTC:'))) {
@@ -68,7 +83,9 @@ export function planWrite(result: ModelResult, languages: readonly string[], exi
     const legacy = reencodeLegacyIptc(existing, tags);
     if ('conflict' in legacy) {
       for (const key of Object.keys(tags)) if (key.startsWith('IPTC:')) delete tags[key];
-      notes.push(`IPTC not written: its blocks hold different legacy-encoded ${legacy.conflict} values that a UTF-8 rewrite would merge (XMP holds the new text)`);
+      notes.push(
+        `IPTC not written: its blocks hold different legacy-encoded ${legacy.conflict} values that a UTF-8 rewrite would merge (XMP holds the new text)`,
+      );
     } else {
       Object.assign(tags, legacy.tags);
       reencoded.push(...Object.keys(legacy.tags));
@@ -86,10 +103,16 @@ function planKeywords(generated: string[], existing: ExistingText, destination: 
   const keywords = overwrite ? mergeKeywords([], generated) : mergeKeywords(existing.keywords, generated);
   if (!overwrite && keywords.length === existing.keywords.length) return {};
   const tags: RawTags = { 'XMP-dc:Subject': keywords };
-  if (destination.iptc) tags['IPTC:Keywords'] = mergeKeywords([], keywords.map((k) => truncateUtf8(k, IPTC_LIMITS.keyword)));
-  tags['XMP-lr:HierarchicalSubject'] = overwrite || !existing.hierarchical ? keywords : mergeHierarchy(existing.hierarchical, generated, '|');
+  if (destination.iptc)
+    tags['IPTC:Keywords'] = mergeKeywords(
+      [],
+      keywords.map((k) => truncateUtf8(k, IPTC_LIMITS.keyword)),
+    );
+  tags['XMP-lr:HierarchicalSubject'] =
+    overwrite || !existing.hierarchical ? keywords : mergeHierarchy(existing.hierarchical, generated, '|');
   if (existing.tagsList) tags['XMP-digiKam:TagsList'] = overwrite ? keywords : mergeHierarchy(existing.tagsList, generated, '/');
-  if (existing.lastKeywordXmp) tags['XMP-microsoft:LastKeywordXMP'] = overwrite ? keywords : mergeKeywords(existing.lastKeywordXmp, generated);
+  if (existing.lastKeywordXmp)
+    tags['XMP-microsoft:LastKeywordXMP'] = overwrite ? keywords : mergeKeywords(existing.lastKeywordXmp, generated);
   return tags;
 }
 
@@ -117,7 +140,8 @@ function reencodeLegacyIptc(existing: ExistingText, planned: RawTags): { tags: R
     const values = blocks.map((block) => block.tags[name]);
     if (!values.some((value, i) => !blocks[i]!.utf8 && nonAscii(value))) continue;
     const [value] = values;
-    if (values.some((other) => JSON.stringify(other) !== JSON.stringify(value)) || list(value).some((item) => item.startsWith('base64:'))) return { conflict: name };
+    if (values.some((other) => JSON.stringify(other) !== JSON.stringify(value)) || list(value).some((item) => item.startsWith('base64:')))
+      return { conflict: name };
     tags[key] = value;
   }
   return { tags };

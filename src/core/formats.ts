@@ -37,12 +37,52 @@ const readOnly = (name: string, pixels: PixelSource, extensions: readonly string
   ...inFile(name, pixels, false, extensions, false),
   inFile: false,
 });
-const raw = (name: string): PhotoFormat => ({ name, pixels: 'raw-preview', sidecarOnly: true, inFile: false, iptc: false, exif: false, extensions: [] });
+const raw = (name: string): PhotoFormat => ({
+  name,
+  pixels: 'raw-preview',
+  sidecarOnly: true,
+  inFile: false,
+  iptc: false,
+  exif: false,
+  extensions: [],
+});
 
 /** ExifTool RAW file types (camera originals): always an XMP sidecar, pixels from the embedded preview. */
 export const RAW_TYPES = [
-  '3FR', 'ARI', 'ARQ', 'ARW', 'CR2', 'CR3', 'CRM', 'CRW', 'CS1', 'DCR', 'DNG', 'EIP', 'ERF', 'FFF', 'GPR', 'IIQ', 'K25', 'KDC', 'MEF',
-  'MOS', 'MRW', 'NEF', 'NRW', 'ORF', 'ORI', 'PEF', 'RAF', 'RAW', 'RW2', 'RWL', 'SR2', 'SRF', 'SRW', 'X3F',
+  '3FR',
+  'ARI',
+  'ARQ',
+  'ARW',
+  'CR2',
+  'CR3',
+  'CRM',
+  'CRW',
+  'CS1',
+  'DCR',
+  'DNG',
+  'EIP',
+  'ERF',
+  'FFF',
+  'GPR',
+  'IIQ',
+  'K25',
+  'KDC',
+  'MEF',
+  'MOS',
+  'MRW',
+  'NEF',
+  'NRW',
+  'ORF',
+  'ORI',
+  'PEF',
+  'RAF',
+  'RAW',
+  'RW2',
+  'RWL',
+  'SR2',
+  'SRF',
+  'SRW',
+  'X3F',
 ] as const;
 
 /** ExifTool FileType (without its qualifier) → how phototag treats it. A file is judged by its content, not its extension. */
@@ -89,7 +129,10 @@ export function formatOf(fileType: string | undefined): PhotoFormat | undefined 
 }
 
 export function baseFileType(fileType: string): string {
-  return fileType.replace(/\s*\([^)]*\)\s*/gu, ' ').trim().toUpperCase();
+  return fileType
+    .replace(/\s*\([^)]*\)\s*/gu, ' ')
+    .trim()
+    .toUpperCase();
 }
 
 /** The file's name does not say what ExifTool would need to write this content (a JPEG named `.nef`). */
@@ -104,7 +147,28 @@ function extensionOf(file: string): string {
 /** Extensions worth looking at when phototag is given a folder or a glob (the content decides later). BMP and BigTIFF
  * are left out: they take only a sidecar, and a folder of Windows bitmaps is rarely a photo library. */
 export const PHOTO_EXTENSIONS = new Set([
-  ...['jpg', 'jpeg', 'jpe', 'jif', 'jfif', 'mpo', 'tif', 'tiff', 'png', 'webp', 'gif', 'avif', 'heic', 'heif', 'hif', 'psd', 'psb', 'jp2', 'jpf', 'jpx'],
+  ...[
+    'jpg',
+    'jpeg',
+    'jpe',
+    'jif',
+    'jfif',
+    'mpo',
+    'tif',
+    'tiff',
+    'png',
+    'webp',
+    'gif',
+    'avif',
+    'heic',
+    'heif',
+    'hif',
+    'psd',
+    'psb',
+    'jp2',
+    'jpf',
+    'jpx',
+  ],
   ...RAW_TYPES.map((type) => type.toLowerCase()),
 ]);
 

@@ -34,7 +34,10 @@ async function decodedPixelsDigest(file: string, format: PhotoFormat): Promise<s
       const info = await sharp(file, { pages: -1, limitInputPixels: MAX_PIXELS, failOn: FAIL_ON }).metadata();
       if ((info.width ?? 0) * (info.pageHeight ?? info.height ?? 0) * (info.pages ?? 1) * 4 > MAX_DIGEST_BYTES) return undefined;
     }
-    const pixels = format.pixels === 'sharp' ? await sharp(file, { pages: -1, limitInputPixels: MAX_PIXELS, failOn: FAIL_ON }).raw().toBuffer() : (await decodeOwn(file, format)).data;
+    const pixels =
+      format.pixels === 'sharp'
+        ? await sharp(file, { pages: -1, limitInputPixels: MAX_PIXELS, failOn: FAIL_ON }).raw().toBuffer()
+        : (await decodeOwn(file, format)).data;
     return `pixels:${createHash('sha256').update(pixels).digest('hex')}`;
   } catch {
     return undefined;

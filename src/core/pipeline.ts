@@ -70,7 +70,12 @@ export interface TagResult {
  * One photo from path to verified metadata. Per-photo problems come back as a failed outcome; only run-ending
  * errors throw. The caller (the queue) decides whether to record the outcome or try again later.
  */
-export async function tagPhoto(job: JobRequest & { path: string }, options: TagOptions, parts: PipelineParts, signal?: AbortSignal): Promise<TagResult> {
+export async function tagPhoto(
+  job: JobRequest & { path: string },
+  options: TagOptions,
+  parts: PipelineParts,
+  signal?: AbortSignal,
+): Promise<TagResult> {
   const file = job.path;
   const started = Date.now();
   let stat: Stats | undefined;
@@ -85,7 +90,13 @@ export async function tagPhoto(job: JobRequest & { path: string }, options: TagO
   } catch (error) {
     if (error instanceof FatalError) throw error;
     const photoError = error instanceof PhotoError ? error : undefined;
-    const outcome: PhotoOutcome = { file, status: 'failed', reason: errorMessage(error), errorKind: photoError?.kind ?? 'unreadable', durationMs: Date.now() - started };
+    const outcome: PhotoOutcome = {
+      file,
+      status: 'failed',
+      reason: errorMessage(error),
+      errorKind: photoError?.kind ?? 'unreadable',
+      durationMs: Date.now() - started,
+    };
     return {
       outcome,
       // Recorded even when the file vanished since it was queued: the job must not stay 'running'.
@@ -111,7 +122,14 @@ export async function statPhoto(file: string): Promise<Stats> {
   return stat;
 }
 
-async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOptions: TagOptions, parts: PipelineParts, signal: AbortSignal | undefined, setHash: (hash: string) => void): Promise<Omit<PhotoOutcome, 'durationMs'>> {
+async function tagFile(
+  extras: JobRequest & { path: string },
+  stat: Stats,
+  runOptions: TagOptions,
+  parts: PipelineParts,
+  signal: AbortSignal | undefined,
+  setHash: (hash: string) => void,
+): Promise<Omit<PhotoOutcome, 'durationMs'>> {
   const file = extras.path;
   // A job may carry its own languages (a Telegram user's /lang) and ask to be tagged again (Regenerate, Edit).
   const options: TagOptions = {
@@ -123,7 +141,8 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
   const hash = await hashFile(file);
   setHash(hash);
   const proposal = extras.proposal;
-  if (proposal && proposal.hash !== hash) throw new PhotoError('changed', 'the photo changed since the proposal was made (its content hash differs): tag it again');
+  if (proposal && proposal.hash !== hash)
+    throw new PhotoError('changed', 'the photo changed since the proposal was made (its content hash differs): tag it again');
   const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
   // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
   // and the answer is not cached.
@@ -131,11 +150,15 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
   const meta = await parts.tool.read(file);
   const format = formatOf(meta.fileType);
   if (!format) {
-    throw new PhotoError('unsupported', meta.fileType ? `unsupported format (${meta.fileType})` : `not an image ExifTool can read${meta.error ? ` (${meta.error})` : ''}`);
+    throw new PhotoError(
+      'unsupported',
+      meta.fileType ? `unsupported format (${meta.fileType})` : `not an image ExifTool can read${meta.error ? ` (${meta.error})` : ''}`,
+    );
   }
   const useSidecar = format.sidecarOnly || options.sidecar;
   // Decided from the content before anything is paid: a format ExifTool cannot write into needs a sidecar.
-  if (!useSidecar && !format.inFile) throw new PhotoError('unsupported', `ExifTool cannot write metadata into ${format.name} files; ${SIDECAR_HINT}`);
+  if (!useSidecar && !format.inFile)
+    throw new PhotoError('unsupported', `ExifTool cannot write metadata into ${format.name} files; ${SIDECAR_HINT}`);
   // Root may write anyway; a photo its owner made read-only is not ours to change.
   if (!useSidecar && !options.dryRun && (stat.mode & 0o222) === 0) throw new PhotoError('read-only', 'file is read-only');
 
@@ -161,32 +184,46 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
 
   const hint = extras.hint ?? options.hint;
   const context = await contextLines(file, meta.tags, existing.keywords, { hint, geocode: options.geocode });
-  const cacheKey = analysisKey({ hash, model: parts.modelKey, languages: options.languages, maxKeywords: options.maxKeywords, hint, geocode: options.geocode });
+  const cacheKey = analysisKey({
+    hash,
+    model: parts.modelKey,
+    languages: options.languages,
+    maxKeywords: options.maxKeywords,
+    hint,
+    geocode: options.geocode,
+  });
   // --force and Regenerate ask the model again; an identical photo already being asked about waits for that answer.
   const cached = options.force || extras.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
   const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
   if (!options.dryRun) await precheckWrite({ file, meta, sidecar, tool: parts.tool, imageDigest: pixelsBefore }); // before paying for an answer
-  const analysis: Analysis =
-    proposal ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false }
-    : cached ?? (await askOnce(parts.store, keyString(cacheKey), async () => {
-        const image = format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
+  const analysis: Analysis = proposal
+    ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false }
+    : (cached ??
+      (await askOnce(parts.store, keyString(cacheKey), async () => {
+        const image =
+          format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
         parts.onStage?.(file, 'analyzing');
         const answer = await parts.analyze(image.jpeg, context, options.languages, signal);
         // Kept at once, so a crash before the write costs no second call; forgotten below if it cannot be written.
         parts.store.cache.saveAnalysis(cacheKey, answer);
         return answer;
-      }));
+      })));
   try {
     // A reviewed proposal is written as the person left it; a model's answer meets the profile first. Both are capped.
-    const result = boundResult(proposal ? proposal.result : applyProfile(analysis.result, {
-      profile: options.profile,
-      languages: options.languages,
-      maxKeywords: options.maxKeywords,
-      banned: options.bannedKeywords,
-      required: [...options.requiredKeywords, ...folderKeywordsFor(file, options.folderKeywords)],
-    }), options.languages);
+    const result = boundResult(
+      proposal
+        ? proposal.result
+        : applyProfile(analysis.result, {
+            profile: options.profile,
+            languages: options.languages,
+            maxKeywords: options.maxKeywords,
+            banned: options.bannedKeywords,
+            required: [...options.requiredKeywords, ...folderKeywordsFor(file, options.folderKeywords)],
+          }),
+      options.languages,
+    );
     const base = {
       file,
       title: result[options.languages[0]!]!.title,
@@ -204,22 +241,49 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
     };
     const overwrite = options.overwrite || proposal !== undefined;
     if (options.dryRun) {
-      const plan = planWrite(result, options.languages, existing, { iptc: !useSidecar && writeFormat.iptc, exif: !useSidecar && format.exif }, overwrite);
+      const plan = planWrite(
+        result,
+        options.languages,
+        existing,
+        { iptc: !useSidecar && writeFormat.iptc, exif: !useSidecar && format.exif },
+        overwrite,
+      );
       return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
     }
 
     parts.onStage?.(file, 'writing');
     const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
     if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
-    const step = await writeChecked(result, state, where, { file, format: writeFormat, languages: options.languages, overwrite, keepOriginal: options.backup, updateMtime: options.updateMtime, imageDataHash: digest }, parts.tool).catch((error: unknown) => {
+    const step = await writeChecked(
+      result,
+      state,
+      where,
+      {
+        file,
+        format: writeFormat,
+        languages: options.languages,
+        overwrite,
+        keepOriginal: options.backup,
+        updateMtime: options.updateMtime,
+        imageDataHash: digest,
+      },
+      parts.tool,
+    ).catch((error: unknown) => {
       // ExifTool refused the file's structure: a sidecar can still carry the metadata.
-      if (!useSidecar && error instanceof PhotoError && error.kind === 'write-failed') throw new PhotoError('write-failed', `${error.message}; ${SIDECAR_HINT}`);
+      if (!useSidecar && error instanceof PhotoError && error.kind === 'write-failed')
+        throw new PhotoError('write-failed', `${error.message}; ${SIDECAR_HINT}`);
       throw error;
     });
-    if (step.status === 'nothing') return { ...base, status: 'skipped', skip: 'nothing-to-add', reason: 'nothing to add: every field is already filled' };
+    if (step.status === 'nothing')
+      return { ...base, status: 'skipped', skip: 'nothing-to-add', reason: 'nothing to add: every field is already filled' };
     // Written and verified: the answer is known to be writable (again, if another photo's failure forgot it).
     if (!proposal) parts.store.cache.saveAnalysis(cacheKey, analysis);
-    return { ...base, status: 'done', fieldsWritten: step.report.fieldsWritten, warnings: probe?.warning ? [probe.warning, ...step.report.warnings] : step.report.warnings };
+    return {
+      ...base,
+      status: 'done',
+      fieldsWritten: step.report.fieldsWritten,
+      warnings: probe?.warning ? [probe.warning, ...step.report.warnings] : step.report.warnings,
+    };
   } catch (error) {
     // An answer that could not be written is not kept: `retry` and `--force` ask the model again.
     if (!proposal && blamesAnswer(error)) parts.store.cache.forgetAnalysis(cacheKey, analysis);
@@ -229,7 +293,9 @@ async function tagFile(extras: JobRequest & { path: string }, stat: Stats, runOp
 
 /** Failures after the answer that the answer may have caused (what the profile refused, what would not write). */
 function blamesAnswer(error: unknown): boolean {
-  return error instanceof PhotoError && (error.kind === 'invalid-output' || error.kind === 'write-failed' || error.kind === 'verify-failed');
+  return (
+    error instanceof PhotoError && (error.kind === 'invalid-output' || error.kind === 'write-failed' || error.kind === 'verify-failed')
+  );
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -251,7 +317,13 @@ function folderKeywordsFor(file: string, folders: Record<string, string[]>): str
   return Object.entries(folders).flatMap(([dir, words]) => (file.startsWith(`${dir}${path.sep}`) ? words : []));
 }
 
-function recordOf(outcome: PhotoOutcome, options: TagOptions, stat: Stats | undefined, hash: string | undefined, job: JobRequest): PhotoRecord {
+function recordOf(
+  outcome: PhotoOutcome,
+  options: TagOptions,
+  stat: Stats | undefined,
+  hash: string | undefined,
+  job: JobRequest,
+): PhotoRecord {
   const { file, status, reason, skip: _skip, target: _target, dryRun: _dryRun, ...facts } = outcome;
   return {
     ...facts,

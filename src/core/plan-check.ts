@@ -75,5 +75,9 @@ export function keepFields(replacing: WritePlan, adding: WritePlan, kept: Readon
   const tags: RawTags = {};
   for (const [tag, value] of Object.entries(replacing.tags)) if (!isKept(replacing, tag)) tags[tag] = value;
   for (const [tag, value] of Object.entries(adding.tags)) if (isKept(adding, tag)) tags[tag] = value;
-  return { tags, reencoded: [...new Set([...replacing.reencoded, ...adding.reencoded])], notes: [...new Set([...replacing.notes, ...adding.notes])] };
+  return {
+    tags,
+    reencoded: [...new Set([...replacing.reencoded, ...adding.reencoded])],
+    notes: [...new Set([...replacing.notes, ...adding.notes])],
+  };
 }

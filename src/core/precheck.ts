@@ -29,7 +29,10 @@ export async function precheckWrite(input: PrecheckInput): Promise<void> {
     const name = path.basename(input.sidecar.path);
     const problem = read.error ?? warnings(read.tags).find((w) => /format error|not a valid/iu.test(w));
     if (read.fileType !== 'XMP' || problem) {
-      throw new PhotoError('corrupt', `sidecar ${name} is not valid XMP${problem ? ` (${problem})` : read.fileType ? ` (it reads as ${read.fileType})` : ''}: repair or move it, then tag again`);
+      throw new PhotoError(
+        'corrupt',
+        `sidecar ${name} is not valid XMP${problem ? ` (${problem})` : read.fileType ? ` (it reads as ${read.fileType})` : ''}: repair or move it, then tag again`,
+      );
     }
     checkComplete(read.tags, `sidecar ${name}`);
   } else {
@@ -65,7 +68,11 @@ async function checkWritable(target: string, exists: boolean): Promise<void> {
 /** ExifTool stops reading a list at 1000 items unless minor errors are ignored: rewriting it would drop the rest. */
 function checkComplete(tags: RawTags, what: string): void {
   const cut = warnings(tags).find((w) => /Extracted only \d+/u.test(w));
-  if (cut) throw new PhotoError('unsupported', `${what} holds more list items than ExifTool reads (${cut.replace(/^\[minor\]\s*/iu, '').replace(/\. Ignore minor errors.*$/u, '')}); rewriting it would drop the rest, so it is left as it is`);
+  if (cut)
+    throw new PhotoError(
+      'unsupported',
+      `${what} holds more list items than ExifTool reads (${cut.replace(/^\[minor\]\s*/iu, '').replace(/\. Ignore minor errors.*$/u, '')}); rewriting it would drop the rest, so it is left as it is`,
+    );
 }
 
 function warnings(tags: RawTags): string[] {
@@ -81,7 +88,9 @@ function why(error: unknown, what: 'file' | 'folder'): string {
     case 'EROFS':
       return 'the file system is read-only';
     case 'EPERM':
-      return what === 'file' ? 'the file is immutable or append-only (chattr -i / chflags nouchg to allow changes)' : 'the folder does not allow changes (immutable?)';
+      return what === 'file'
+        ? 'the file is immutable or append-only (chattr -i / chflags nouchg to allow changes)'
+        : 'the folder does not allow changes (immutable?)';
     case 'EACCES':
       return `permission denied (the ${what} is not writable for this user)`;
     case 'ENOSPC':

@@ -51,7 +51,13 @@ const TRUNCATED = /premature end|read error|truncated|unexpected end/iu;
  * The pixels the model sees: decoded (a truncated file fails here, before anything is written),
  * turned upright, shrunk to `maxEdge` on the long side and encoded as JPEG. The original is never sent.
  */
-export async function prepareImage(file: string, format: PhotoFormat, meta: { orientation?: number; width?: number; height?: number }, tool: MetadataTool, options: PrepareOptions): Promise<PreparedImage> {
+export async function prepareImage(
+  file: string,
+  format: PhotoFormat,
+  meta: { orientation?: number; width?: number; height?: number },
+  tool: MetadataTool,
+  options: PrepareOptions,
+): Promise<PreparedImage> {
   if (meta.width && meta.height && meta.width * meta.height > MAX_PIXELS) {
     throw new PhotoError('corrupt', `image too large to decode safely (${meta.width}×${meta.height} pixels)`);
   }
@@ -72,7 +78,12 @@ export async function prepareImage(file: string, format: PhotoFormat, meta: { or
 }
 
 /** Formats sharp's prebuilt libvips cannot load, decoded in JavaScript. */
-export async function decodeOwn(file: string, format: PhotoFormat, maxEdge = 0, size?: { width?: number; height?: number }): Promise<RawImage> {
+export async function decodeOwn(
+  file: string,
+  format: PhotoFormat,
+  maxEdge = 0,
+  size?: { width?: number; height?: number },
+): Promise<RawImage> {
   const bytes = await fs.readFile(file);
   if (format.pixels === 'jp2') return decodeJp2(bytes, MAX_PIXELS, maxEdge, size);
   return format.pixels === 'psd' ? decodePsd(bytes, MAX_PIXELS) : decodeBmp(bytes, MAX_PIXELS);
@@ -93,10 +104,20 @@ function shrink(...args: Parameters<typeof shrinkNow>): Promise<PreparedImage> {
   return oneAtATime(() => shrinkNow(...args));
 }
 
-async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient: { autoOrient: boolean; orientation?: number; sequentialRead?: boolean }, raw?: { width: number; height: number; channels: 1 | 3 | 4 }): Promise<PreparedImage> {
+async function shrinkNow(
+  input: string | Buffer,
+  options: PrepareOptions,
+  orient: { autoOrient: boolean; orientation?: number; sequentialRead?: boolean },
+  raw?: { width: number; height: number; channels: 1 | 3 | 4 },
+): Promise<PreparedImage> {
   const sharp = await loadSharp();
   try {
-    let pipeline = sharp(input, { failOn: FAIL_ON, limitInputPixels: MAX_PIXELS, sequentialRead: orient.sequentialRead ?? false, ...(raw ? { raw } : {}) });
+    let pipeline = sharp(input, {
+      failOn: FAIL_ON,
+      limitInputPixels: MAX_PIXELS,
+      sequentialRead: orient.sequentialRead ?? false,
+      ...(raw ? { raw } : {}),
+    });
     if (orient.autoOrient) pipeline = pipeline.rotate();
     else if (orient.orientation) pipeline = applyOrientation(pipeline, orient.orientation);
     const { data, info } = await pipeline
@@ -107,7 +128,10 @@ async function shrinkNow(input: string | Buffer, options: PrepareOptions, orient
     return { jpeg: data, width: info.width, height: info.height };
   } catch (error) {
     const reason = decodeReason(error);
-    throw new PhotoError('corrupt', TRUNCATED.test(reason) ? `cannot decode image: the file is truncated or damaged (${reason})` : `cannot decode image: ${reason}`);
+    throw new PhotoError(
+      'corrupt',
+      TRUNCATED.test(reason) ? `cannot decode image: the file is truncated or damaged (${reason})` : `cannot decode image: ${reason}`,
+    );
   }
 }
 
@@ -117,12 +141,19 @@ async function shrinkHeif(file: string, options: PrepareOptions): Promise<Prepar
   return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
 }
 
-async function shrinkRawPreview(file: string, orientation: number | undefined, tool: MetadataTool, options: PrepareOptions): Promise<PreparedImage> {
+async function shrinkRawPreview(
+  file: string,
+  orientation: number | undefined,
+  tool: MetadataTool,
+  options: PrepareOptions,
+): Promise<PreparedImage> {
   const sharp = await loadSharp();
   for (const tag of PREVIEW_TAGS) {
     const preview = await tool.extract(tag, file);
     if (!preview || preview.length < 1024 || preview[0] !== 0xff || preview[1] !== 0xd8) continue;
-    const info = await sharp(preview).metadata().catch(() => undefined);
+    const info = await sharp(preview)
+      .metadata()
+      .catch(() => undefined);
     if (!info?.width || !info.height || Math.max(info.width, info.height) < MIN_PREVIEW_EDGE) continue;
     // A preview usually carries no Orientation of its own: the RAW's applies.
     const ownOrientation = info.orientation !== undefined && info.orientation > 1;
@@ -133,17 +164,28 @@ async function shrinkRawPreview(file: string, orientation: number | undefined, t
 
 function applyOrientation(pipeline: ReturnType<Sharp>, orientation: number): ReturnType<Sharp> {
   switch (orientation) {
-    case 2: return pipeline.flop();
-    case 3: return pipeline.rotate(180);
-    case 4: return pipeline.flip();
-    case 5: return pipeline.rotate(90).flop();
-    case 6: return pipeline.rotate(90);
-    case 7: return pipeline.rotate(270).flop();
-    case 8: return pipeline.rotate(270);
-    default: return pipeline;
+    case 2:
+      return pipeline.flop();
+    case 3:
+      return pipeline.rotate(180);
+    case 4:
+      return pipeline.flip();
+    case 5:
+      return pipeline.rotate(90).flop();
+    case 6:
+      return pipeline.rotate(90);
+    case 7:
+      return pipeline.rotate(270).flop();
+    case 8:
+      return pipeline.rotate(270);
+    default:
+      return pipeline;
   }
 }
 
 function decodeReason(error: unknown): string {
-  return errorMessage(error).split('\n')[0]!.replace(/^Input (file|buffer) (contains|has) /u, '').trim();
+  return errorMessage(error)
+    .split('\n')[0]!
+    .replace(/^Input (file|buffer) (contains|has) /u, '')
+    .trim();
 }

@@ -27,12 +27,75 @@ export const PROFILE_RULES: Record<ProfileName, ProfileRules> = {
 
 /** Words no agency wants as keywords: the medium itself, AI tools, and common brands and trademarks. */
 export const DEFAULT_BANNED = [
-  'ai', 'ai generated', 'ai-generated', 'generative ai', 'chatgpt', 'midjourney', 'dall-e', 'stable diffusion',
-  'image', 'photo', 'photograph', 'photography', 'picture', 'pic', 'stock', 'stock photo', 'jpeg', 'jpg',
-  'apple', 'iphone', 'ipad', 'macbook', 'samsung', 'galaxy', 'google', 'android', 'microsoft', 'windows', 'facebook', 'instagram',
-  'tiktok', 'youtube', 'twitter', 'amazon', 'coca-cola', 'coca cola', 'coke', 'pepsi', 'nike', 'adidas', 'puma', 'gucci', 'louis vuitton',
-  'chanel', 'rolex', 'lego', 'disney', 'marvel', 'barbie', "mcdonald's", 'mcdonalds', 'starbucks', 'ikea', 'tesla', 'bmw', 'mercedes',
-  'mercedes-benz', 'audi', 'volkswagen', 'toyota', 'ferrari', 'porsche', 'harley-davidson', 'canon', 'nikon', 'sony', 'gopro', 'dji', 'red bull',
+  'ai',
+  'ai generated',
+  'ai-generated',
+  'generative ai',
+  'chatgpt',
+  'midjourney',
+  'dall-e',
+  'stable diffusion',
+  'image',
+  'photo',
+  'photograph',
+  'photography',
+  'picture',
+  'pic',
+  'stock',
+  'stock photo',
+  'jpeg',
+  'jpg',
+  'apple',
+  'iphone',
+  'ipad',
+  'macbook',
+  'samsung',
+  'galaxy',
+  'google',
+  'android',
+  'microsoft',
+  'windows',
+  'facebook',
+  'instagram',
+  'tiktok',
+  'youtube',
+  'twitter',
+  'amazon',
+  'coca-cola',
+  'coca cola',
+  'coke',
+  'pepsi',
+  'nike',
+  'adidas',
+  'puma',
+  'gucci',
+  'louis vuitton',
+  'chanel',
+  'rolex',
+  'lego',
+  'disney',
+  'marvel',
+  'barbie',
+  "mcdonald's",
+  'mcdonalds',
+  'starbucks',
+  'ikea',
+  'tesla',
+  'bmw',
+  'mercedes',
+  'mercedes-benz',
+  'audi',
+  'volkswagen',
+  'toyota',
+  'ferrari',
+  'porsche',
+  'harley-davidson',
+  'canon',
+  'nikon',
+  'sony',
+  'gopro',
+  'dji',
+  'red bull',
 ];
 
 export interface ProfileOptions {
@@ -53,7 +116,10 @@ export function applyProfile(result: ModelResult, options: ProfileOptions): Mode
   const rules = PROFILE_RULES[options.profile];
   const primary = options.languages[0]!;
   if (rules.language && primary !== rules.language) {
-    throw new PhotoError('invalid-output', `the ${options.profile} profile needs ${rules.language} as the first language (--lang ${rules.language}…)`);
+    throw new PhotoError(
+      'invalid-output',
+      `the ${options.profile} profile needs ${rules.language} as the first language (--lang ${rules.language}…)`,
+    );
   }
   const max = Math.min(options.maxKeywords, rules.maxKeywords ?? Infinity);
   // Agencies reject brand names and filler; a personal library keeps what the user did not ban.
@@ -68,9 +134,14 @@ export function applyProfile(result: ModelResult, options: ProfileOptions): Mode
     // An agency rejects a title in another language; a personal library keeps what the model wrote (a title
     // cannot be dropped like a keyword, and failing the photo would cost more than it saves).
     if (rules.primaryLanguageOnly && lang === primary && !isMostlyInScriptOf(entry.title, lang)) {
-      throw new PhotoError('invalid-output', `the model's ${lang} title is not in ${scriptsOf(lang)!.join('/')} script: "${cutAtWord(squashSpace(entry.title), 60)}"`);
+      throw new PhotoError(
+        'invalid-output',
+        `the model's ${lang} title is not in ${scriptsOf(lang)!.join('/')} script: "${cutAtWord(squashSpace(entry.title), 60)}"`,
+      );
     }
-    const keywords = keepKeywords ? mergeKeywords(normalizeKeywords(options.required, { max: Number.MAX_SAFE_INTEGER }), cleaned).slice(0, max) : [];
+    const keywords = keepKeywords
+      ? mergeKeywords(normalizeKeywords(options.required, { max: Number.MAX_SAFE_INTEGER }), cleaned).slice(0, max)
+      : [];
     shaped[lang] = {
       title: cutAtWord(squashSpace(entry.title).replace(/[.。]+$/u, ''), rules.titleMax),
       description: cutAtWord(squashSpace(entry.description), rules.descriptionMax),
@@ -79,7 +150,10 @@ export function applyProfile(result: ModelResult, options: ProfileOptions): Mode
   }
   const count = shaped[primary]!.keywords.length;
   if (count < rules.minKeywords) {
-    throw new PhotoError('invalid-output', `${options.profile} needs at least ${rules.minKeywords} keywords; after removing duplicates, banned words and words in another language's script the model's answer has ${count}`);
+    throw new PhotoError(
+      'invalid-output',
+      `${options.profile} needs at least ${rules.minKeywords} keywords; after removing duplicates, banned words and words in another language's script the model's answer has ${count}`,
+    );
   }
   return shaped;
 }

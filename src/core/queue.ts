@@ -110,7 +110,10 @@ export class MemoryQueue implements JobQueue {
   }
 
   finish(_record: PhotoRecord | undefined, file: string): void {
-    this.jobs.splice(this.jobs.findIndex((j) => j.path === file), 1);
+    this.jobs.splice(
+      this.jobs.findIndex((j) => j.path === file),
+      1,
+    );
   }
 
   defer(file: string, delayMs: number, _error: string, _kind: string, countsAsAttempt: boolean): void {
@@ -122,7 +125,11 @@ export class MemoryQueue implements JobQueue {
 
   pending() {
     const waiting = this.jobs.filter((j) => !j.running);
-    return { queued: waiting.length, running: this.jobs.length - waiting.length, nextDueAt: waiting.length ? Math.min(...waiting.map((j) => j.dueAt)) : undefined };
+    return {
+      queued: waiting.length,
+      running: this.jobs.length - waiting.length,
+      nextDueAt: waiting.length ? Math.min(...waiting.map((j) => j.dueAt)) : undefined,
+    };
   }
 
   close(): void {}

@@ -60,9 +60,27 @@ const BATCH = 256;
  * queue with backoff until `maxAttempts`; a fatal error (refused key, no credit, daily limit) stops the run
  * and leaves the rest queued for `phototag retry`.
  */
-export async function runQueue(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, queue: JobQueue, options: TagOptions, parts: PipelineParts, settings: RunSettings): Promise<RunSummary> {
+export async function runQueue(
+  intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>,
+  queue: JobQueue,
+  options: TagOptions,
+  parts: PipelineParts,
+  settings: RunSettings,
+): Promise<RunSummary> {
   const started = Date.now();
-  const summary: RunSummary = { found: 0, done: 0, skipped: 0, failed: 0, notStarted: 0, modelCalls: 0, cacheHits: 0, tokensIn: 0, tokensOut: 0, cost: 0, durationMs: 0 };
+  const summary: RunSummary = {
+    found: 0,
+    done: 0,
+    skipped: 0,
+    failed: 0,
+    notStarted: 0,
+    modelCalls: 0,
+    cacheHits: 0,
+    tokensIn: 0,
+    tokensOut: 0,
+    cost: 0,
+    durationMs: 0,
+  };
   const events = settings.events ?? {};
   const stop = new AbortController();
   const stopAll = () => stop.abort();
@@ -91,9 +109,12 @@ export async function runQueue(intake: AsyncIterable<IntakeItem> | Iterable<Inta
         const results = queue.add(batch);
         batch.forEach((item, i) => {
           const result = results[i]!;
-          if (result === 'unchanged') report({ file: item.path, status: 'skipped', skip: 'unchanged', reason: 'unchanged since it was tagged', durationMs: 0 });
-          if (result === 'busy') report({ file: item.path, status: 'skipped', skip: 'busy', reason: 'being tagged by another phototag process', durationMs: 0 });
-          if (result === 'failed-before') report({ file: item.path, status: 'skipped', skip: 'failed-before', reason: UNCHANGED_SINCE_FAILED, durationMs: 0 });
+          if (result === 'unchanged')
+            report({ file: item.path, status: 'skipped', skip: 'unchanged', reason: 'unchanged since it was tagged', durationMs: 0 });
+          if (result === 'busy')
+            report({ file: item.path, status: 'skipped', skip: 'busy', reason: 'being tagged by another phototag process', durationMs: 0 });
+          if (result === 'failed-before')
+            report({ file: item.path, status: 'skipped', skip: 'failed-before', reason: UNCHANGED_SINCE_FAILED, durationMs: 0 });
         });
         batch.length = 0;
         nudge();
@@ -146,9 +167,18 @@ export async function runQueue(intake: AsyncIterable<IntakeItem> | Iterable<Inta
       }
       events.onStart?.(job.path, job);
       try {
-        const result = await tagPhoto(job, options, { ...parts, onStage: (file, stage) => events.onStage?.(file, stage, job) }, settings.abort);
+        const result = await tagPhoto(
+          job,
+          options,
+          { ...parts, onStage: (file, stage) => events.onStage?.(file, stage, job) },
+          settings.abort,
+        );
         const outcome = result.outcome;
-        if (outcome.status === 'failed' && outcome.errorKind === 'transient' && (job.attempts < settings.maxAttempts || result.countsAsAttempt === false)) {
+        if (
+          outcome.status === 'failed' &&
+          outcome.errorKind === 'transient' &&
+          (job.attempts < settings.maxAttempts || result.countsAsAttempt === false)
+        ) {
           const delay = result.retryAfterMs ?? backoffDelay(job.attempts, settings.backoff ?? { baseMs: 2000, maxMs: 5 * 60_000 });
           queue.defer(job.path, delay, outcome.reason ?? 'transient failure', 'transient', result.countsAsAttempt !== false);
           events.onRetry?.(job.path, outcome.reason ?? '', delay, job.attempts);

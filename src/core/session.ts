@@ -22,7 +22,10 @@ export interface Session {
   /** This run's queue: durable in SQLite, or in memory for a dry run. */
   queue: StoreQueue | MemoryQueue;
   /** Work everything `intake` yields (and whatever is already on the queue) to the end. */
-  run(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, settings?: { signal?: AbortSignal; abort?: AbortSignal; events?: RunEvents }): Promise<RunSummary>;
+  run(
+    intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>,
+    settings?: { signal?: AbortSignal; abort?: AbortSignal; events?: RunEvents },
+  ): Promise<RunSummary>;
   /** Read the provider's model list again and choose the `auto` models anew; returns the models now tried, in order. */
   refreshModels(): Promise<string[]>;
   close(): Promise<void>;
@@ -52,11 +55,17 @@ export interface SessionOptions {
 export async function openSession(config: Config, run: SessionOptions): Promise<Session> {
   const env = run.env ?? process.env;
   // `apply` writes reviewed text only: it needs no provider, key or model list.
-  const provider: ResolvedProvider = run.withoutModel ? { preset: PRESETS.openai, baseUrl: '', model: 'review', rpm: 0 } : await resolveProvider(config, env);
+  const provider: ResolvedProvider = run.withoutModel
+    ? { preset: PRESETS.openai, baseUrl: '', model: 'review', rpm: 0 }
+    : await resolveProvider(config, env);
   const store = openStore(config, env);
   let tool: MetadataTool | undefined;
   try {
-    const listOptions = { timeoutMs: config.timeoutSeconds * 1000, maxAgeMs: config.modelListHours * 3_600_000, onStale: run.onWarning ?? (() => undefined) };
+    const listOptions = {
+      timeoutMs: config.timeoutSeconds * 1000,
+      maxAgeMs: config.modelListHours * 3_600_000,
+      onStale: run.onWarning ?? (() => undefined),
+    };
     const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store, listOptions);
     const vision = new VisionClient(
       {
@@ -106,7 +115,9 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       analyze: (jpeg, context, languages, signal) => vision.analyze({ jpeg, languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;
-    const queue = run.dryRun ? new MemoryQueue(run.source) : new StoreQueue(store, { source: run.source, force: config.force, retryFailed: run.source === 'cli' });
+    const queue = run.dryRun
+      ? new MemoryQueue(run.source)
+      : new StoreQueue(store, { source: run.source, force: config.force, retryFailed: run.source === 'cli' });
     return {
       store,
       tool,
@@ -121,7 +132,12 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         vision.useCandidates(fresh.candidates);
         return vision.settings.candidates.map((m) => m.id);
       },
-      run: (intake, settings = {}) => runQueue(run.proposals ? withProposals(intake, run.proposals) : intake, queue, options, parts, { concurrency: config.concurrency, maxAttempts: config.maxAttempts, ...settings }),
+      run: (intake, settings = {}) =>
+        runQueue(run.proposals ? withProposals(intake, run.proposals) : intake, queue, options, parts, {
+          concurrency: config.concurrency,
+          maxAttempts: config.maxAttempts,
+          ...settings,
+        }),
       async close() {
         await openedTool.close();
         store.close();
@@ -135,7 +151,10 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
 }
 
 /** Each photo of the intake asks for its reviewed text, which its job then carries. */
-async function* withProposals(intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>, proposals: ReadonlyMap<string, Proposal>): AsyncIterable<IntakeItem> {
+async function* withProposals(
+  intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>,
+  proposals: ReadonlyMap<string, Proposal>,
+): AsyncIterable<IntakeItem> {
   for await (const item of intake) {
     const file = typeof item === 'string' ? item : item.path;
     const proposal = proposals.get(file) ?? proposals.get(path.resolve(file));

@@ -11,9 +11,29 @@ export interface StatsRange {
 /** What `phototag stats --json` prints and the daemon serves at /stats. */
 export interface Stats {
   range: { since: string; until: string };
-  totals: { done: number; skipped: number; failed: number; queued: number; running: number; cacheHits: number; callsSaved: number; tokens: number; cost: number };
+  totals: {
+    done: number;
+    skipped: number;
+    failed: number;
+    queued: number;
+    running: number;
+    cacheHits: number;
+    callsSaved: number;
+    tokens: number;
+    cost: number;
+  };
   perDay: { day: string; done: number; skipped: number; failed: number; cost: number }[];
-  perModel: { provider: string; model: string; calls: number; successRate: number; medianMs: number; p95Ms: number; tokensIn: number; tokensOut: number; cost: number }[];
+  perModel: {
+    provider: string;
+    model: string;
+    calls: number;
+    successRate: number;
+    medianMs: number;
+    p95Ms: number;
+    tokensIn: number;
+    tokensOut: number;
+    cost: number;
+  }[];
   failures: { kind: string; count: number; examples: { file: string; error: string; at: string }[] }[];
   perSource: { source: string; done: number; skipped: number; failed: number }[];
   perTelegramUser: { user: string; done: number; failed: number }[];
@@ -27,7 +47,17 @@ export function computeStats(store: Store, range: StatsRange = {}, now = Date.no
   // Local days by the offset in force at the end of the range (an hour off across a DST change, at most).
   const offset = -new Date(until - 1).getTimezoneOffset() * 60_000;
   const rows = store.reports.statsRows(since, until, offset);
-  const totals = { done: 0, skipped: 0, failed: 0, queued: rows.queue.queued, running: rows.queue.running, cacheHits: 0, callsSaved: 0, tokens: 0, cost: 0 };
+  const totals = {
+    done: 0,
+    skipped: 0,
+    failed: 0,
+    queued: rows.queue.queued,
+    running: rows.queue.running,
+    cacheHits: 0,
+    callsSaved: 0,
+    tokens: 0,
+    cost: 0,
+  };
   const days = new Map<number, Stats['perDay'][number]>();
   const sources = new Map<string, Stats['perSource'][number]>();
   for (const group of rows.groups) {
@@ -49,11 +79,23 @@ export function computeStats(store: Store, range: StatsRange = {}, now = Date.no
     range: { since: new Date(since).toISOString(), until: new Date(until).toISOString() },
     totals,
     perDay: everyDay(days, Math.floor((since + offset) / DAY_MS), Math.floor((until - 1 + offset) / DAY_MS)),
-    perModel: rows.models.map((m) => ({ provider: m.provider, model: m.model, calls: m.calls, successRate: m.ok / m.calls, medianMs: m.medianMs, p95Ms: m.p95Ms, tokensIn: m.tokensIn, tokensOut: m.tokensOut, cost: m.cost })),
+    perModel: rows.models.map((m) => ({
+      provider: m.provider,
+      model: m.model,
+      calls: m.calls,
+      successRate: m.ok / m.calls,
+      medianMs: m.medianMs,
+      p95Ms: m.p95Ms,
+      tokensIn: m.tokensIn,
+      tokensOut: m.tokensOut,
+      cost: m.cost,
+    })),
     failures: rows.failures.map((f) => ({
       kind: f.kind ?? 'unknown',
       count: f.count,
-      examples: rows.failureExamples.filter((e) => e.kind === f.kind).map((e) => ({ file: e.path, error: e.error ?? '', at: new Date(e.at).toISOString() })),
+      examples: rows.failureExamples
+        .filter((e) => e.kind === f.kind)
+        .map((e) => ({ file: e.path, error: e.error ?? '', at: new Date(e.at).toISOString() })),
     })),
     perSource: [...sources.values()].sort((a, b) => a.source.localeCompare(b.source)),
     perTelegramUser: rows.perTelegramUser,

@@ -37,7 +37,8 @@ export const TEXT_LIMITS = { title: 200, description: 2000, keyword: 64, keyword
 // Never shown, and harmful in metadata: C0/C1 controls (ExifTool refuses them outright), bidi embeddings,
 // overrides, isolates and marks (they reorder what a reader sees), zero-width spaces, word joiners, the BOM,
 // soft hyphens, invisible operators, U+FFFD (the sign of a decoding error upstream) and lone surrogates.
-const INVISIBLE = /[\p{Cc}\u00AD\u034F\u061C\u17B4\u17B5\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFD\uD800-\uDFFF]/gu;
+const INVISIBLE =
+  /[\p{Cc}\u00AD\u034F\u061C\u17B4\u17B5\u180E\u200B\u200E\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFD\uD800-\uDFFF]/gu;
 // Joiners shape Persian, Indic and emoji sequences (👩‍💻) and variation selectors pick an emoji's look (❤️):
 // they mean something only after (joiners: between) visible characters; stray ones are invisible.
 const SHAPER = String.raw`[\p{L}\p{M}\p{N}\p{S}\p{Extended_Pictographic}\p{Emoji_Component}]`;
@@ -50,7 +51,10 @@ const STRAY_TAG = /(?<!\u{1F3F4}[\u{E0020}-\u{E007E}]*)[\u{E0000}-\u{E007F}]/gu;
  * white space is squashed.
  */
 export function cleanText(text: string): string {
-  const spaced = text.replace(/[\t\n\r\v\f\u0085\u2028\u2029]/gu, ' ').replace(INVISIBLE, '').replace(STRAY_TAG, '');
+  const spaced = text
+    .replace(/[\t\n\r\v\f\u0085\u2028\u2029]/gu, ' ')
+    .replace(INVISIBLE, '')
+    .replace(STRAY_TAG, '');
   return squashSpace(spaced.replace(STRAY_SHAPER, ''));
 }
 
@@ -77,7 +81,10 @@ export function boundResult(result: ModelResult, languages: readonly string[]): 
     bounded[lang] = {
       title: capChars(cleanText(entry.title), TEXT_LIMITS.title),
       description: capChars(cleanText(entry.description), TEXT_LIMITS.description),
-      keywords: entry.keywords.map((k) => capChars(cleanText(k), TEXT_LIMITS.keyword)).filter(isVisible).slice(0, TEXT_LIMITS.keywords),
+      keywords: entry.keywords
+        .map((k) => capChars(cleanText(k), TEXT_LIMITS.keyword))
+        .filter(isVisible)
+        .slice(0, TEXT_LIMITS.keywords),
     };
   }
   return bounded;

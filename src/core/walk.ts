@@ -13,7 +13,15 @@ export interface WalkOptions {
 }
 
 /** Folders no photo tool should walk into: NAS thumbnails and recycle bins, OS bookkeeping. */
-export const SKIPPED_FOLDERS = new Set(['@eaDir', '#recycle', '#snapshot', '$RECYCLE.BIN', 'System Volume Information', 'lost+found', 'node_modules']);
+export const SKIPPED_FOLDERS = new Set([
+  '@eaDir',
+  '#recycle',
+  '#snapshot',
+  '$RECYCLE.BIN',
+  'System Volume Information',
+  'lost+found',
+  'node_modules',
+]);
 
 /** Whether a name is never a photo to tag: hidden, a sidecar, a backup or a temp file. */
 export function isIgnoredName(name: string): boolean {
@@ -83,7 +91,8 @@ export async function* walkPhotos(roots: readonly string[], options: WalkOptions
           if (!target) continue; // dangling link
           const home = rootOf(target.real, resolved);
           if (!home || isSystemFolder(target.real)) {
-            if (target.kind === 'dir' || hasPhotoExtension(entry.name)) options.onSkip?.(logicalPath(full, owner), `not followed: the link leads outside the folders given (to ${target.real})`);
+            if (target.kind === 'dir' || hasPhotoExtension(entry.name))
+              options.onSkip?.(logicalPath(full, owner), `not followed: the link leads outside the folders given (to ${target.real})`);
             continue;
           }
           if (isIgnoredName(path.basename(target.real))) continue;
@@ -91,7 +100,12 @@ export async function* walkPhotos(roots: readonly string[], options: WalkOptions
           inRoot = home;
         }
         if (kind === 'dir') {
-          if (!SKIPPED_FOLDERS.has(entry.name) && !SKIPPED_FOLDERS.has(path.basename(real)) && (options.maxDepth === undefined || depth < options.maxDepth)) subfolders.push({ dir: real, root: inRoot });
+          if (
+            !SKIPPED_FOLDERS.has(entry.name) &&
+            !SKIPPED_FOLDERS.has(path.basename(real)) &&
+            (options.maxDepth === undefined || depth < options.maxDepth)
+          )
+            subfolders.push({ dir: real, root: inRoot });
         } else if (kind === 'file' && hasPhotoExtension(real) && (!include || include(path.relative(inRoot.real, real)))) {
           yield logicalPath(real, inRoot);
         }

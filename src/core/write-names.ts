@@ -26,11 +26,15 @@ export interface WriteNames {
 export async function writeNames(file: string, content: PhotoFormat | undefined): Promise<WriteNames> {
   const dir = path.dirname(file);
   const prefix = path.join(dir, `${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}-`);
-  if (!content || !needsWriteAlias(file, content)) return track({ source: file, temp: `${prefix}${argSafeName(path.basename(file))}`, release: async () => undefined }, []);
+  if (!content || !needsWriteAlias(file, content))
+    return track({ source: file, temp: `${prefix}${argSafeName(path.basename(file))}`, release: async () => undefined }, []);
   const extension = `.${content.extensions[0]!}`;
   const alias = `${prefix}source${extension}`;
   await linkOrCopy(path.resolve(file), alias);
-  return track({ source: alias, temp: `${prefix}${argSafeName(path.basename(file))}${extension}`, release: () => fs.rm(alias, { force: true }) }, [alias]);
+  return track(
+    { source: alias, temp: `${prefix}${argSafeName(path.basename(file))}${extension}`, release: () => fs.rm(alias, { force: true }) },
+    [alias],
+  );
 }
 
 /** Temp names of the writes in progress, so a forced exit can take them away with it. */

@@ -4,7 +4,17 @@ import { PhotoError } from './errors.js';
 import type { MetadataTool, RawTags } from './exiftool.js';
 import { existingText, planWrite, type ExistingText, type WritePlan } from './fieldmap.js';
 import type { PhotoFormat } from './formats.js';
-import { ChangedWhileWriting, changedFields, isUnchanged, keepFields, KEPT_CHANGING, MAX_PLANS, snapshotOf, takeSnapshot, type Snapshot } from './plan-check.js';
+import {
+  ChangedWhileWriting,
+  changedFields,
+  isUnchanged,
+  keepFields,
+  KEPT_CHANGING,
+  MAX_PLANS,
+  snapshotOf,
+  takeSnapshot,
+  type Snapshot,
+} from './plan-check.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
 import type { ModelResult } from './types.js';
 import { writeVerified, type WriteReport } from './writer.js';
@@ -66,19 +76,32 @@ export type WriteStep = { status: 'written'; report: WriteReport; plan: WritePla
  * person's edit made while the model thought is read again and the plan made again from it, keeping what
  * they wrote (their title, their keywords). A JPEG's EXIF stays in one 64 KB segment.
  */
-export async function writeChecked(result: ModelResult, first: PhotoState, where: Where, request: WriteRequest, tool: MetadataTool): Promise<WriteStep> {
+export async function writeChecked(
+  result: ModelResult,
+  first: PhotoState,
+  where: Where,
+  request: WriteRequest,
+  tool: MetadataTool,
+): Promise<WriteStep> {
   let state = first;
   let dropExifDescription = false;
   for (let attempt = 0; attempt < MAX_PLANS; attempt++) {
     const destination = { iptc: !state.sidecar && request.format.iptc, exif: !state.sidecar && request.format.exif };
     let plan = planWrite(result, request.languages, state.existing, destination, request.overwrite);
     // Replacing (--overwrite, Regenerate) never replaces what someone wrote after the photo was read.
-    if (request.overwrite && state !== first) plan = keepFields(plan, planWrite(result, request.languages, state.existing, destination, false), changedFields(first.existing, state.existing));
+    if (request.overwrite && state !== first)
+      plan = keepFields(
+        plan,
+        planWrite(result, request.languages, state.existing, destination, false),
+        changedFields(first.existing, state.existing),
+      );
     if (Object.keys(plan.tags).length === 0) return { status: 'nothing', plan };
     const target = state.sidecar?.path ?? request.file;
     const segments = state.sidecar ? undefined : await exifSegments(request.file);
     const warnings: string[] = [];
-    const fitted = dropExifDescription ? withoutExifDescription(plan, 'the EXIF would not fit in one 64 KB JPEG segment') : fitExifDescription(plan, segments, state.tags);
+    const fitted = dropExifDescription
+      ? withoutExifDescription(plan, 'the EXIF would not fit in one 64 KB JPEG segment')
+      : fitExifDescription(plan, segments, state.tags);
     plan = fitted.plan;
     if (fitted.warning) warnings.push(fitted.warning);
     if (!(await isUnchanged(target, state.snapshot))) {
@@ -89,7 +112,13 @@ export async function writeChecked(result: ModelResult, first: PhotoState, where
     try {
       const report = await writeVerified(
         tool,
-        { photo: request.file, file: target, create: state.sidecar ? !state.sidecar.exists : false, imageDataHash: request.imageDataHash, format: request.format },
+        {
+          photo: request.file,
+          file: target,
+          create: state.sidecar ? !state.sidecar.exists : false,
+          imageDataHash: request.imageDataHash,
+          format: request.format,
+        },
         plan,
         {
           keepOriginal: request.keepOriginal,

@@ -79,7 +79,10 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     await fs.rm(temp, { force: true });
     const dropped = droppedValues([...stoppedOn, ...(await tool.validate(source))], what);
     if (dropped.length > 0) {
-      throw new PhotoError('write-failed', `not written: ExifTool would repair this file by dropping ${dropped.join('; ')}, which phototag does not own; the photo was left untouched`);
+      throw new PhotoError(
+        'write-failed',
+        `not written: ExifTool would repair this file by dropping ${dropped.join('; ')}, which phototag does not own; the photo was left untouched`,
+      );
     }
     return [...stoppedOn, ...(await tool.write(source, what, { outFile: temp, minorErrors: 'repair' }))];
   };
@@ -111,7 +114,10 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
     const mismatched = verifyWrite(tags, after.tags);
     if (mismatched.length > 0) {
       const why = [...warnings, ...exiftoolWarnings];
-      throw new PhotoError('verify-failed', `read-back differs from what was written (${mismatched.join(', ')})${why.length ? `: ${why.join('; ')}` : ''}`);
+      throw new PhotoError(
+        'verify-failed',
+        `read-back differs from what was written (${mismatched.join(', ')})${why.length ? `: ${why.join('; ')}` : ''}`,
+      );
     }
     if (target.imageDataHash && target.format && (await imageDataHash(temp, target.format, tool)) !== target.imageDataHash) {
       throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');
@@ -154,7 +160,11 @@ const OWNED_XMP: Record<string, string> = {
  * property keeps only one value, IPTC after a record 0 is ignored, an improperly enclosed property is lost.
  */
 export function droppedValues(problems: readonly string[], tags: RawTags): string[] {
-  const rewritten = new Set(Object.keys(tags).map((tag) => OWNED_XMP[tag.replace(/-[a-zA-Z]{1,8}(-[a-zA-Z0-9-]+)?$/u, '')]).filter(Boolean));
+  const rewritten = new Set(
+    Object.keys(tags)
+      .map((tag) => OWNED_XMP[tag.replace(/-[a-zA-Z]{1,8}(-[a-zA-Z0-9-]+)?$/u, '')])
+      .filter(Boolean),
+  );
   const dropped = new Set<string>();
   for (const problem of problems) {
     const duplicate = /Duplicate XMP property: ([^\s/]+)/u.exec(problem);

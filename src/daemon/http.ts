@@ -20,7 +20,10 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/u;
 const retryBody = z
   .object({
     paths: z.array(z.string().min(1)).min(1).max(100_000).optional(),
-    kind: z.string().regex(/^[a-z-]{1,40}$/u).optional(),
+    kind: z
+      .string()
+      .regex(/^[a-z-]{1,40}$/u)
+      .optional(),
   })
   .strict();
 
@@ -49,7 +52,9 @@ export class HttpEndpoint {
   ) {
     this.loopback = LOOPBACK.test(options.host);
     if (!this.loopback && !options.token) {
-      throw new FatalError(`Refusing to listen on ${options.host} without a token: set serve.tokenFile (or --token-file), or bind 127.0.0.1`);
+      throw new FatalError(
+        `Refusing to listen on ${options.host} without a token: set serve.tokenFile (or --token-file), or bind 127.0.0.1`,
+      );
     }
   }
 
@@ -62,13 +67,17 @@ export class HttpEndpoint {
     });
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => reject(new FatalError(`Cannot listen on ${this.options.host}:${this.options.port}: ${error.code ?? error.message}`)));
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new FatalError(`Cannot listen on ${this.options.host}:${this.options.port}: ${error.code ?? error.message}`)),
+      );
       server.listen(this.options.port, this.options.host, () => resolve());
     });
     this.server = server;
     const address = server.address() as AddressInfo;
     this.port = address.port;
-    this.log.info('http endpoint listening', { url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/` });
+    this.log.info('http endpoint listening', {
+      url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/`,
+    });
     return address;
   }
 
@@ -85,7 +94,8 @@ export class HttpEndpoint {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
     // DNS rebinding: a web page on evil.example whose name now points at 127.0.0.1 must not read the data.
-    if (this.loopback && !this.knownHost(req.headers.host)) return send(res, 421, { error: 'unexpected Host header: use http://127.0.0.1 or http://localhost with the port' });
+    if (this.loopback && !this.knownHost(req.headers.host))
+      return send(res, 421, { error: 'unexpected Host header: use http://127.0.0.1 or http://localhost with the port' });
     // Beyond loopback every route but /healthz needs the token; the dashboard page itself holds no data and asks for it.
     const open = route === 'GET /healthz' || route === 'GET /';
     if (!this.loopback && !open && !this.authorized(req)) return send(res, 401, { error: 'a valid bearer token is required' });
@@ -102,12 +112,22 @@ export class HttpEndpoint {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(await this.handlers.metrics());
       case 'GET /':
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'", 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store',
+        });
         return void res.end(dashboardHtml({ tokenEverywhere: !this.loopback, retry: this.options.token !== undefined }));
       case 'GET /api/recent':
         return send(res, 200, this.handlers.recent());
       case 'POST /api/retry': {
-        if (!this.authorized(req)) return send(res, this.options.token ? 401 : 403, { error: this.options.token ? 'a valid bearer token is required' : 'no token is configured (serve.tokenFile): state-changing requests are disabled' });
+        if (!this.authorized(req))
+          return send(res, this.options.token ? 401 : 403, {
+            error: this.options.token
+              ? 'a valid bearer token is required'
+              : 'no token is configured (serve.tokenFile): state-changing requests are disabled',
+          });
         let body: z.infer<typeof retryBody>;
         try {
           body = await readBody(req);
@@ -120,14 +140,23 @@ export class HttpEndpoint {
         return send(res, 200, { requeued });
       }
       default:
-        return send(res, url.pathname.startsWith('/api/') || ['/healthz', '/readyz', '/stats', '/metrics', '/'].includes(url.pathname) ? 405 : 404, { error: `no ${route}` });
+        return send(
+          res,
+          url.pathname.startsWith('/api/') || ['/healthz', '/readyz', '/stats', '/metrics', '/'].includes(url.pathname) ? 405 : 404,
+          { error: `no ${route}` },
+        );
     }
   }
 
   /** The Host a browser sends for this server: localhost, 127.0.0.1 or [::1] (or the bound address) with our port. */
   private knownHost(host: string | undefined): boolean {
     if (!host) return false;
-    const names = new Set(['localhost', '127.0.0.1', '[::1]', this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host]);
+    const names = new Set([
+      'localhost',
+      '127.0.0.1',
+      '[::1]',
+      this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host,
+    ]);
     const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/u.exec(host.toLowerCase());
     return match !== null && names.has(match[1]!) && (match[2] === undefined ? this.port === 80 : Number(match[2]) === this.port);
   }

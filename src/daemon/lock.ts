@@ -29,7 +29,9 @@ export function acquireServeLock(dataDir: string): () => void {
         owner = undefined;
       }
       if (owner && isAlive(owner)) {
-        throw new FatalError(`phototag serve is already running on ${dataDir} (pid ${owner.pid} on ${owner.host}); stop it first, or give this one another --data-dir`);
+        throw new FatalError(
+          `phototag serve is already running on ${dataDir} (pid ${owner.pid} on ${owner.host}); stop it first, or give this one another --data-dir`,
+        );
       }
       fs.rmSync(file, { force: true }); // left by a process that is gone
     }

@@ -11,7 +11,9 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(options: { level?: Level; json?: boolean; out?: NodeJS.WritableStream; secrets?: readonly (string | undefined)[] } = {}): Logger {
+export function createLogger(
+  options: { level?: Level; json?: boolean; out?: NodeJS.WritableStream; secrets?: readonly (string | undefined)[] } = {},
+): Logger {
   const out = options.out ?? process.stdout;
   const json = options.json ?? !process.stdout.isTTY;
   const min = ORDER[options.level ?? 'info'];
@@ -21,7 +23,11 @@ export function createLogger(options: { level?: Level; json?: boolean; out?: Nod
     if (ORDER[level] < min) return;
     const line = json
       ? JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })
-      : escapeControls(`${new Date().toLocaleTimeString()} ${level.padEnd(5)} ${message}${Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')}`);
+      : escapeControls(
+          `${new Date().toLocaleTimeString()} ${level.padEnd(5)} ${message}${Object.entries(fields)
+            .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join('')}`,
+        );
     out.write(`${scrub(line)}\n`);
   };
   return {

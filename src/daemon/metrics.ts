@@ -33,10 +33,32 @@ export class Metrics {
     });
     return new Metrics(
       registry,
-      new client.Counter({ name: 'phototag_photos_total', help: 'Photos finished, by status', labelNames: ['status'], registers: register }),
-      new client.Histogram({ name: 'phototag_photo_duration_seconds', help: 'Time to tag one photo, model included', labelNames: ['status'], buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120], registers: register }),
-      new client.Counter({ name: 'phototag_model_calls_total', help: 'Model requests, by model and outcome', labelNames: ['model', 'outcome'], registers: register }),
-      new client.Histogram({ name: 'phototag_model_call_duration_seconds', help: 'Model request latency', labelNames: ['model'], buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120], registers: register }),
+      new client.Counter({
+        name: 'phototag_photos_total',
+        help: 'Photos finished, by status',
+        labelNames: ['status'],
+        registers: register,
+      }),
+      new client.Histogram({
+        name: 'phototag_photo_duration_seconds',
+        help: 'Time to tag one photo, model included',
+        labelNames: ['status'],
+        buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+        registers: register,
+      }),
+      new client.Counter({
+        name: 'phototag_model_calls_total',
+        help: 'Model requests, by model and outcome',
+        labelNames: ['model', 'outcome'],
+        registers: register,
+      }),
+      new client.Histogram({
+        name: 'phototag_model_call_duration_seconds',
+        help: 'Model request latency',
+        labelNames: ['model'],
+        buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120],
+        registers: register,
+      }),
       new client.Counter({ name: 'phototag_tokens_total', help: 'Tokens used', labelNames: ['direction'], registers: register }),
       new client.Counter({ name: 'phototag_cost_usd_total', help: 'Model cost in US dollars', registers: register }),
       new client.Gauge({ name: 'phototag_last_success_timestamp_seconds', help: 'When a photo was last tagged', registers: register }),

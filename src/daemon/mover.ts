@@ -35,12 +35,17 @@ export class Mover {
     if (!target || !root) return undefined;
     const wanted = path.join(path.resolve(target), path.relative(root, file));
     // Both names are looked for: `photo.xmp` and `photo.CR2.xmp` (a photo may have either, or both).
-    const sidecars = (['base', 'ext'] as const).map((naming) => ({ naming, path: sidecarPath(file, naming) })).filter((s) => fs.existsSync(s.path));
+    const sidecars = (['base', 'ext'] as const)
+      .map((naming) => ({ naming, path: sidecarPath(file, naming) }))
+      .filter((s) => fs.existsSync(s.path));
     let destination: string | undefined;
     const moved: { from: string; to: string }[] = [];
     try {
       fs.mkdirSync(path.dirname(wanted), { recursive: true });
-      destination = this.freeName(wanted, sidecars.map((s) => s.naming));
+      destination = this.freeName(
+        wanted,
+        sidecars.map((s) => s.naming),
+      );
       for (const sidecar of sidecars) {
         const to = sidecarPath(destination, sidecar.naming);
         moveWithoutReplacing(sidecar.path, to);
@@ -56,11 +61,17 @@ export class Mover {
           this.log.error('could not put a sidecar back', { photo: photoId(file), sidecar: to, wanted: from });
         }
       }
-      this.log.error('could not move the photo; it stays where it is', { photo: photoId(file), file, to: destination ?? wanted, error: errorMessage(error) });
+      this.log.error('could not move the photo; it stays where it is', {
+        photo: photoId(file),
+        file,
+        to: destination ?? wanted,
+        error: errorMessage(error),
+      });
       return undefined;
     }
     this.jobs.movePath(file, destination);
-    if (destination !== wanted) this.log.info('photo moved under a new name: the name was taken', { photo: photoId(file), file, to: destination });
+    if (destination !== wanted)
+      this.log.info('photo moved under a new name: the name was taken', { photo: photoId(file), file, to: destination });
     else this.log.info('photo moved', { photo: photoId(file), file, to: destination });
     return destination;
   }
@@ -71,7 +82,10 @@ export class Mover {
     const stem = wanted.slice(0, wanted.length - ext.length);
     for (let n = 1; n < 10_000; n++) {
       const candidate = n === 1 ? wanted : `${stem} (${n})${ext}`;
-      const taken = fs.existsSync(candidate) || sidecars.some((naming) => fs.existsSync(sidecarPath(candidate, naming))) || this.jobs.idOf(candidate) !== undefined;
+      const taken =
+        fs.existsSync(candidate) ||
+        sidecars.some((naming) => fs.existsSync(sidecarPath(candidate, naming))) ||
+        this.jobs.idOf(candidate) !== undefined;
       if (!taken) return candidate;
     }
     throw new Error(`no free name for ${wanted}`);

@@ -40,7 +40,14 @@ export class OutcomeHandler {
   private async inOrder(outcome: PhotoOutcome, job: Job | undefined): Promise<void> {
     const { log } = this.parts;
     if (job?.telegram) {
-      await this.parts.bot()?.answer(job, { status: outcome.status, title: outcome.title, description: outcome.description, keywords: outcome.keywords, reason: outcome.reason, errorKind: outcome.errorKind });
+      await this.parts.bot()?.answer(job, {
+        status: outcome.status,
+        title: outcome.title,
+        description: outcome.description,
+        keywords: outcome.keywords,
+        reason: outcome.reason,
+        errorKind: outcome.errorKind,
+      });
     }
     step(log, 'metrics', () => this.parts.metrics()?.photo(outcome));
     step(log, 'log', () => logOutcome(log, outcome));
@@ -58,7 +65,8 @@ function step(log: Logger, name: string, run: () => unknown): void {
 
 function logOutcome(log: Logger, outcome: PhotoOutcome): void {
   const fields = { photo: photoId(outcome.file), file: outcome.file, ms: outcome.durationMs };
-  if (outcome.status === 'done') log.info('photo tagged', { ...fields, title: outcome.title, model: outcome.model, cached: outcome.cacheHit ?? false });
+  if (outcome.status === 'done')
+    log.info('photo tagged', { ...fields, title: outcome.title, model: outcome.model, cached: outcome.cacheHit ?? false });
   else if (outcome.status === 'failed') log.warn('photo failed', { ...fields, kind: outcome.errorKind, reason: outcome.reason });
   else log.info('photo skipped', { ...fields, reason: outcome.reason, skip: outcome.skip });
 }

@@ -30,11 +30,18 @@ export interface Daemon {
  * The composition root of `phototag serve`. Its parts share one lifecycle: started in order (lock, store
  * and ExifTool, workers, watcher, bot, HTTP, watchdog), stopped in reverse; SIGTERM (`signal`) aborts a start.
  */
-export async function startDaemon(config: Config, log: Logger, env: NodeJS.ProcessEnv = process.env, signal: AbortSignal = new AbortController().signal): Promise<Daemon> {
+export async function startDaemon(
+  config: Config,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<Daemon> {
   const serve = config.serve;
   const dataDir = path.resolve(dataDirOf(config, env));
   const folders = serve.watch.map((dir) => path.resolve(dir));
-  for (const folder of folders) if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new FatalError(`serve: watched folder ${folder} does not exist`);
+  for (const folder of folders)
+    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory())
+      throw new FatalError(`serve: watched folder ${folder} does not exist`);
   const token = readToken(serve.token, serve.tokenFile);
 
   let session: Session | undefined;
@@ -69,12 +76,16 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           waitForProvider: true,
           onWarning: (message) => log.warn(message),
           onCall: (call) => metrics?.call(call),
-          onPause: (model, until, reason) => log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
+          onPause: (model, until, reason) =>
+            log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
         });
         log.info('exiftool ready', { version: await session.tool.version() });
         metrics = await Metrics.create(() => need().store.reports.queueDepth());
         if (session.queue instanceof StoreQueue && (session.queue.adopted.queued || session.queue.adopted.running)) {
-          log.info('taking over photos left by runs that are gone', { queued: session.queue.adopted.queued, running: session.queue.adopted.running });
+          log.info('taking over photos left by runs that are gone', {
+            queued: session.queue.adopted.queued,
+            running: session.queue.adopted.running,
+          });
         }
       },
       stop: async () => session?.close(),
@@ -83,35 +94,42 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
       name: 'workers',
       essential: true,
       start: async () => {
-        if (serve.processedDir || serve.failedDir) mover = new Mover({ watched: folders, processedDir: serve.processedDir, failedDir: serve.failedDir }, need().store.jobs, log);
-        running = need().run(intake, {
-          signal: stopWorking.signal,
-          abort: cutOff.signal,
-          events: {
-            onStart: (file) => activity.begin(file),
-            onStage: (file, stage, job) => {
-              log.debug(stage, { photo: photoId(file), file });
-              if (stage !== 'reading') bot?.stage(job, stage);
+        if (serve.processedDir || serve.failedDir)
+          mover = new Mover({ watched: folders, processedDir: serve.processedDir, failedDir: serve.failedDir }, need().store.jobs, log);
+        running = need()
+          .run(intake, {
+            signal: stopWorking.signal,
+            abort: cutOff.signal,
+            events: {
+              onStart: (file) => activity.begin(file),
+              onStage: (file, stage, job) => {
+                log.debug(stage, { photo: photoId(file), file });
+                if (stage !== 'reading') bot?.stage(job, stage);
+              },
+              onRetry: (file, reason, delayMs, attempt) => {
+                activity.end(file);
+                log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
+              },
+              onOutcome: (outcome, job) => {
+                activity.end(outcome.file);
+                outcomes.handle(outcome, job);
+              },
             },
-            onRetry: (file, reason, delayMs, attempt) => {
-              activity.end(file);
-              log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
-            },
-            onOutcome: (outcome, job) => {
-              activity.end(outcome.file);
-              outcomes.handle(outcome, job);
-            },
-          },
-        }).catch((error: unknown) => log.error('the workers stopped', { error: errorMessage(error) }));
+          })
+          .catch((error: unknown) => log.error('the workers stopped', { error: errorMessage(error) }));
       },
       stop: async () => {
         intake.close();
         stopWorking.abort();
         // Most of the bound for photos in progress to finish, then their model calls are cut off (they stay queued);
         // the rest of it for their outcomes, ExifTool and the database. `phototag serve` exits at the bound whatever happens.
-        const waited = (work: Promise<unknown>, ms: number) => Promise.race([work.then(() => false), new Promise<true>((resolve) => setTimeout(resolve, ms, true).unref())]);
+        const waited = (work: Promise<unknown>, ms: number) =>
+          Promise.race([work.then(() => false), new Promise<true>((resolve) => setTimeout(resolve, ms, true).unref())]);
         if (await waited(running!, serve.shutdownSeconds * 700)) {
-          log.warn('photos still in progress at the shutdown bound are interrupted; they stay queued for the next start', { seconds: serve.shutdownSeconds, photos: activity.running });
+          log.warn('photos still in progress at the shutdown bound are interrupted; they stay queued for the next start', {
+            seconds: serve.shutdownSeconds,
+            photos: activity.running,
+          });
           cutOff.abort();
           await waited(running!, serve.shutdownSeconds * 100);
         }
@@ -122,7 +140,15 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
 
   const ownFolders = [serve.processedDir, serve.failedDir].filter((d): d is string => Boolean(d)).map((d) => path.resolve(d));
   const watcher = new FolderWatcher(
-    { folders, polling: serve.polling, pollIntervalSeconds: serve.pollIntervalSeconds, stableSeconds: serve.stableSeconds, scanOnStart: serve.scanOnStart, rescanMinutes: serve.rescanMinutes, ownFolders },
+    {
+      folders,
+      polling: serve.polling,
+      pollIntervalSeconds: serve.pollIntervalSeconds,
+      stableSeconds: serve.stableSeconds,
+      scanOnStart: serve.scanOnStart,
+      rescanMinutes: serve.rescanMinutes,
+      ownFolders,
+    },
     (file) => intake.push(file),
     log,
   );
@@ -159,7 +185,11 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
           numbers: (user) => {
             const stats = computeStats(need().store);
             const mine = stats.perTelegramUser.find((u) => u.user === user) ?? { done: 0, failed: 0 };
-            return { queue: need().store.reports.queueDepth(), mine, all: { done: stats.totals.done, failed: stats.totals.failed, queued: stats.totals.queued } };
+            return {
+              queue: need().store.reports.queueDepth(),
+              mine,
+              all: { done: stats.totals.done, failed: stats.totals.failed, queued: stats.totals.queued },
+            };
           },
           log,
         });
@@ -170,40 +200,49 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
   }
 
   const stuckAfter = stuckBoundMs(config.timeoutSeconds, config.maxAttempts);
-  const endpoint = new HttpEndpoint({ host: serve.host, port: serve.port, token }, {
-    ready: async () => {
-      const checks: Record<string, string> = {};
-      const ok = await Promise.all([
-        check(checks, 'database', () => (need().store.ping() ? 'ok' : 'no answer')),
-        check(checks, 'exiftool', async () => `ok ${await need().tool.version()}`),
-        check(checks, 'workers', () => {
-          const stuck = activity.stuck(stuckAfter);
-          if (stuck.length > 0) throw new Error(`${stuck.length} stuck on a photo for over ${Math.round(stuckAfter / 1000)} s (${stuck.map((s) => `${path.basename(s.file)}: ${Math.round(s.ms / 1000)} s`).join(', ')})`);
-          return `${activity.running} busy`;
-        }),
-        ...(telegramToken
-          ? [check(checks, 'telegram', () => {
-              const state = bot?.readiness() ?? { ok: false, detail: 'not started' };
-              if (!state.ok) throw new Error(state.detail);
-              return state.detail;
-            })]
-          : []),
-        check(checks, 'provider', () => {
-          const circuit = need().vision.circuit();
-          if (!circuit.ok) throw new Error(circuit.detail);
-          return circuit.detail;
-        }),
-      ]);
-      return { ok: ok.every(Boolean), checks };
+  const endpoint = new HttpEndpoint(
+    { host: serve.host, port: serve.port, token },
+    {
+      ready: async () => {
+        const checks: Record<string, string> = {};
+        const ok = await Promise.all([
+          check(checks, 'database', () => (need().store.ping() ? 'ok' : 'no answer')),
+          check(checks, 'exiftool', async () => `ok ${await need().tool.version()}`),
+          check(checks, 'workers', () => {
+            const stuck = activity.stuck(stuckAfter);
+            if (stuck.length > 0)
+              throw new Error(
+                `${stuck.length} stuck on a photo for over ${Math.round(stuckAfter / 1000)} s (${stuck.map((s) => `${path.basename(s.file)}: ${Math.round(s.ms / 1000)} s`).join(', ')})`,
+              );
+            return `${activity.running} busy`;
+          }),
+          ...(telegramToken
+            ? [
+                check(checks, 'telegram', () => {
+                  const state = bot?.readiness() ?? { ok: false, detail: 'not started' };
+                  if (!state.ok) throw new Error(state.detail);
+                  return state.detail;
+                }),
+              ]
+            : []),
+          check(checks, 'provider', () => {
+            const circuit = need().vision.circuit();
+            if (!circuit.ok) throw new Error(circuit.detail);
+            return circuit.detail;
+          }),
+        ]);
+        return { ok: ok.every(Boolean), checks };
+      },
+      stats: () => computeStats(need().store),
+      metrics: () => metrics!.text(),
+      recent: () => need().store.reports.recent(20),
+      retry: (filter) => {
+        const queue = need().queue;
+        return queue instanceof StoreQueue ? queue.requeue(filter) : 0;
+      },
     },
-    stats: () => computeStats(need().store),
-    metrics: () => metrics!.text(),
-    recent: () => need().store.reports.recent(20),
-    retry: (filter) => {
-      const queue = need().queue;
-      return queue instanceof StoreQueue ? queue.requeue(filter) : 0;
-    },
-  }, log);
+    log,
+  );
   parts.push({ name: 'http', essential: true, start: async () => void (address = await endpoint.start()), stop: () => endpoint.stop() });
 
   // `auto` models are chosen from the provider's list: read it again while running, so withdrawn models go.
@@ -212,14 +251,17 @@ export async function startDaemon(config: Config, log: Logger, env: NodeJS.Proce
     name: 'model list refresh',
     essential: false,
     start: async () => {
-      modelRefresh = setInterval(() => {
-        need()
-          .refreshModels()
-          .then(
-            (models) => log.info('model list refreshed', { models }),
-            (error: unknown) => log.warn('could not refresh the model list; keeping the current one', { error: errorMessage(error) }),
-          );
-      }, Math.min(config.modelListHours * 3_600_000, 2 ** 31 - 1));
+      modelRefresh = setInterval(
+        () => {
+          need()
+            .refreshModels()
+            .then(
+              (models) => log.info('model list refreshed', { models }),
+              (error: unknown) => log.warn('could not refresh the model list; keeping the current one', { error: errorMessage(error) }),
+            );
+        },
+        Math.min(config.modelListHours * 3_600_000, 2 ** 31 - 1),
+      );
       modelRefresh.unref();
     },
     stop: async () => clearInterval(modelRefresh),

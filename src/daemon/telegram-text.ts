@@ -43,7 +43,8 @@ export const TEXT = {
     help: (days: number) =>
       `Send me photos as files (📎 → File) and I write a title, a description and keywords into them and send them back. A compressed photo works too, but Telegram strips its metadata. A caption is passed on as context.\n${HELP_COMMANDS.en(days)}`,
     notPhoto: (name: string) => `${name}: not a photo I can tag (JPEG, HEIC, PNG, WebP, TIFF, AVIF or RAW).`,
-    tooLarge: (name: string, mb: number, max: number) => `${name} is ${mb.toFixed(1)} MB; the Bot API lets bots download at most ${max} MB.`,
+    tooLarge: (name: string, mb: number, max: number) =>
+      `${name} is ${mb.toFixed(1)} MB; the Bot API lets bots download at most ${max} MB.`,
     tooLargeActual: (name: string, max: number) => `${name} is larger than ${max} MB; I stopped downloading it.`,
     compressed: 'Telegram compressed this photo and removed its metadata; send it as a file to keep it.',
     queued: (name: string) => `⏳ ${name}: queued`,
@@ -55,7 +56,8 @@ export const TEXT = {
     reason: (_kind: FailureKind | undefined, reason: string | undefined) => reason ?? 'failed',
     regenerate: '🔄 Regenerate',
     edit: '✏️ Edit',
-    editPrompt: (name: string) => `Reply to this message with the corrected text for ${name}: the title on the first line, the description on the second, the keywords (comma-separated) on the third.`,
+    editPrompt: (name: string) =>
+      `Reply to this message with the corrected text for ${name}: the title on the first line, the description on the second, the keywords (comma-separated) on the third.`,
     editBad: 'I need three lines: title, description, keywords.',
     gone: 'That photo is no longer here.',
     busy: (n: number) => `You already have ${n} photos waiting; send more when some are done.`,
@@ -63,18 +65,21 @@ export const TEXT = {
     langUsage: 'Use /lang en, /lang ru or /lang en+ru.',
     retried: (n: number) => (n === 0 ? 'You have no failed photos.' : `Trying ${n} failed photo${n === 1 ? '' : 's'} again.`),
     status: (q: Numbers['queue']) => `Queue: ${q.queued} waiting, ${q.running} in progress.`,
-    stats: (n: Numbers) => `You (30 days): ${n.mine.done} done, ${n.mine.failed} failed.\nAll: ${n.all.done} done, ${n.all.failed} failed, ${n.all.queued} queued.`,
+    stats: (n: Numbers) =>
+      `You (30 days): ${n.mine.done} done, ${n.mine.failed} failed.\nAll: ${n.all.done} done, ${n.all.failed} failed, ${n.all.queued} queued.`,
     settings: (s: UserSettings) =>
       `Your photos are tagged in: ${s.languages.join(' + ')} (change with /lang).\nLargest file: ${s.maxFileMb} MB.\nFiles are kept on the server for ${s.retentionDays > 0 ? `${s.retentionDays} days` : 'ever'}.`,
     unknown: 'I do not know that command. /help lists what I understand.',
     plainText: 'Send me a photo as a file (📎 → File) and I tag it. /help tells more.',
   },
   ru: {
-    refuse: (id: number) => `Извините, это частный бот. Ваш ID в Telegram: ${id} — попросите владельца добавить его в telegram.allowedUsers.`,
+    refuse: (id: number) =>
+      `Извините, это частный бот. Ваш ID в Telegram: ${id} — попросите владельца добавить его в telegram.allowedUsers.`,
     help: (days: number) =>
       `Пришлите фото файлом (📎 → Файл): я впишу в него название, описание и ключевые слова и пришлю обратно. Сжатое фото тоже подойдёт, но Telegram удаляет его метаданные. Подпись передаётся модели как контекст.\n${HELP_COMMANDS.ru(days)}`,
     notPhoto: (name: string) => `${name}: это не фото, которое я умею подписывать (JPEG, HEIC, PNG, WebP, TIFF, AVIF или RAW).`,
-    tooLarge: (name: string, mb: number, max: number) => `${name}: ${mb.toFixed(1)} МБ; Bot API позволяет ботам скачивать не больше ${max} МБ.`,
+    tooLarge: (name: string, mb: number, max: number) =>
+      `${name}: ${mb.toFixed(1)} МБ; Bot API позволяет ботам скачивать не больше ${max} МБ.`,
     tooLargeActual: (name: string, max: number) => `${name} больше ${max} МБ; я прервал загрузку.`,
     compressed: 'Telegram сжал это фото и удалил его метаданные; пришлите его файлом, чтобы их сохранить.',
     queued: (name: string) => `⏳ ${name}: в очереди`,
@@ -86,7 +91,8 @@ export const TEXT = {
     reason: (kind: FailureKind | undefined, _reason: string | undefined) => (kind ? RU_KIND[kind] : 'ошибка'),
     regenerate: '🔄 Заново',
     edit: '✏️ Исправить',
-    editPrompt: (name: string) => `Ответьте на это сообщение исправленным текстом для ${name}: название в первой строке, описание во второй, ключевые слова через запятую в третьей.`,
+    editPrompt: (name: string) =>
+      `Ответьте на это сообщение исправленным текстом для ${name}: название в первой строке, описание во второй, ключевые слова через запятую в третьей.`,
     editBad: 'Нужно три строки: название, описание, ключевые слова.',
     gone: 'Этого фото здесь больше нет.',
     busy: (n: number) => `У вас уже ${n} фото в очереди; пришлите ещё, когда часть будет готова.`,
@@ -94,7 +100,8 @@ export const TEXT = {
     langUsage: 'Используйте /lang en, /lang ru или /lang en+ru.',
     retried: (n: number) => (n === 0 ? 'У вас нет фото с ошибками.' : `Пробую ещё раз: ${n}.`),
     status: (q: Numbers['queue']) => `Очередь: ${q.queued} ждут, ${q.running} в работе.`,
-    stats: (n: Numbers) => `Вы (30 дней): готово ${n.mine.done}, с ошибкой ${n.mine.failed}.\nВсего: готово ${n.all.done}, с ошибкой ${n.all.failed}, в очереди ${n.all.queued}.`,
+    stats: (n: Numbers) =>
+      `Вы (30 дней): готово ${n.mine.done}, с ошибкой ${n.mine.failed}.\nВсего: готово ${n.all.done}, с ошибкой ${n.all.failed}, в очереди ${n.all.queued}.`,
     settings: (s: UserSettings) =>
       `Ваши фото подписываются на: ${s.languages.join(' + ')} (изменить: /lang).\nНаибольший файл: ${s.maxFileMb} МБ.\nФайлы хранятся на сервере ${s.retentionDays > 0 ? `${s.retentionDays} дн.` : 'бессрочно'}.`,
     unknown: 'Такой команды я не знаю. /help — список команд.',

@@ -91,7 +91,10 @@ export class TelegramBot {
     this.track(this.connect(() => this.build(new Telegraf(this.options.token, { telegram: { apiRoot: this.options.apiRoot } }))));
     // Usually connected before the daemon says it is ready; never held up for long by a Bot API that is away.
     await Promise.race([firstTry, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-    this.timers = [setInterval(() => this.track(this.sendOwed()), OUTBOX_EVERY_MS), setInterval(() => this.track(this.clean()), CLEAN_EVERY_MS)];
+    this.timers = [
+      setInterval(() => this.track(this.sendOwed()), OUTBOX_EVERY_MS),
+      setInterval(() => this.track(this.clean()), CLEAN_EVERY_MS),
+    ];
     for (const timer of this.timers) timer.unref();
     this.track(this.clean());
   }
@@ -178,10 +181,19 @@ export class TelegramBot {
     bot.command('status', (ctx) => ctx.reply(TEXT[this.lang(ctx)].status(this.options.numbers(String(ctx.from.id)).queue)));
     bot.command('stats', (ctx) => ctx.reply(TEXT[this.lang(ctx)].stats(this.options.numbers(String(ctx.from.id)))));
     bot.command('settings', (ctx) =>
-      ctx.reply(TEXT[this.lang(ctx)].settings({ languages: this.languagesOf(ctx.from.id) ?? this.options.languages, maxFileMb: this.options.maxFileMb, retentionDays: days })),
+      ctx.reply(
+        TEXT[this.lang(ctx)].settings({
+          languages: this.languagesOf(ctx.from.id) ?? this.options.languages,
+          maxFileMb: this.options.maxFileMb,
+          retentionDays: days,
+        }),
+      ),
     );
     bot.command('lang', (ctx) => {
-      const wanted = ctx.message.text.split(/\s+/u)[1]?.split(/[+,]/u).filter((l) => l === 'en' || l === 'ru');
+      const wanted = ctx.message.text
+        .split(/\s+/u)[1]
+        ?.split(/[+,]/u)
+        .filter((l) => l === 'en' || l === 'ru');
       if (!wanted?.length) return ctx.reply(TEXT[this.lang(ctx)].langUsage);
       this.options.store.telegram.setLanguages(String(ctx.from.id), [...new Set(wanted)]);
       return ctx.reply(TEXT[this.lang(ctx)].lang(wanted.join(' + ')));
@@ -193,7 +205,13 @@ export class TelegramBot {
       const job = this.options.store.jobs.job(Number(id));
       // Only the user who sent the photo may press its buttons.
       if (!job || job.telegram?.user !== String(ctx.from.id) || !fs.existsSync(job.path)) return ctx.reply(TEXT[this.lang(ctx)].gone);
-      if (action === 'regen') return this.queue(ctx, job.path, { regenerate: true, again: true, hint: job.hint, languages: this.languagesOf(ctx.from.id) ?? job.languages });
+      if (action === 'regen')
+        return this.queue(ctx, job.path, {
+          regenerate: true,
+          again: true,
+          hint: job.hint,
+          languages: this.languagesOf(ctx.from.id) ?? job.languages,
+        });
       const prompt = await ctx.reply(TEXT[this.lang(ctx)].editPrompt(displayName(job.path)), { reply_markup: { force_reply: true } });
       this.options.store.telegram.savePrompt(ctx.chat!.id, prompt.message_id, job.id);
     });
@@ -213,13 +231,29 @@ export class TelegramBot {
       if (!title || !description || !keywords) return ctx.reply(text.editBad);
       this.options.store.telegram.deletePrompt(ctx.chat.id, replyTo!);
       const primary = this.languagesOf(ctx.from.id)?.[0] ?? 'en';
-      const result = { [primary]: { title, description, keywords: keywords.split(',').map((k) => k.trim()).filter(Boolean) } };
+      const result = {
+        [primary]: {
+          title,
+          description,
+          keywords: keywords
+            .split(',')
+            .map((k) => k.trim())
+            .filter(Boolean),
+        },
+      };
       return this.queue(ctx, job.path, { again: true, languages: [primary], proposal: { hash: await hashFile(job.path), result } });
     });
     bot.on('document', (ctx) => {
       const doc = ctx.message.document;
       const name = safeName(doc.file_name ?? 'photo.jpg');
-      return this.receive(ctx, doc.file_id, doc.file_size, name, Boolean(doc.mime_type?.startsWith('image/')) || hasPhotoExtension(name), ctx.message.caption);
+      return this.receive(
+        ctx,
+        doc.file_id,
+        doc.file_size,
+        name,
+        Boolean(doc.mime_type?.startsWith('image/')) || hasPhotoExtension(name),
+        ctx.message.caption,
+      );
     });
     bot.on('photo', async (ctx) => {
       const photo = ctx.message.photo.at(-1)!;
@@ -270,15 +304,33 @@ export class TelegramBot {
       const name = displayName(job.path);
       try {
         if (finished.status === 'failed') {
-          await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.failed(name, text.reason(finished.errorKind, finished.reason && withoutPaths(finished.reason, job.path, name)))));
+          await withRetryAfter(() =>
+            telegram.editMessageText(
+              ask.chat,
+              ask.statusMessage,
+              undefined,
+              text.failed(name, text.reason(finished.errorKind, finished.reason && withoutPaths(finished.reason, job.path, name))),
+            ),
+          );
         } else {
           await withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text.done(name)));
           await withRetryAfter(() => telegram.sendDocument(ask.chat, { source: fs.createReadStream(job.path), filename: name }));
           const keywords = finished.keywords?.join(', ') ?? '';
           await withRetryAfter(() =>
-            telegram.sendMessage(ask.chat, [finished.title, finished.description, keywords].filter(Boolean).join('\n\n') || text.done(name), {
-              reply_markup: { inline_keyboard: [[{ text: text.regenerate, callback_data: `regen:#${job.id}` }, { text: text.edit, callback_data: `edit:#${job.id}` }]] },
-            }),
+            telegram.sendMessage(
+              ask.chat,
+              [finished.title, finished.description, keywords].filter(Boolean).join('\n\n') || text.done(name),
+              {
+                reply_markup: {
+                  inline_keyboard: [
+                    [
+                      { text: text.regenerate, callback_data: `regen:#${job.id}` },
+                      { text: text.edit, callback_data: `edit:#${job.id}` },
+                    ],
+                  ],
+                },
+              },
+            ),
           );
         }
         this.options.store.jobs.answered(job.id);
@@ -302,7 +354,14 @@ export class TelegramBot {
         this.options.store.jobs.answered(job.id); // deleted since (retention): nothing to send back
         continue;
       }
-      await this.answer(job, { status: job.status, title: job.title, description: job.description, keywords: job.keywords, reason: job.error, errorKind: job.errorKind });
+      await this.answer(job, {
+        status: job.status,
+        title: job.title,
+        description: job.description,
+        keywords: job.keywords,
+        reason: job.error,
+        errorKind: job.errorKind,
+      });
     }
   }
 
@@ -351,7 +410,14 @@ export class TelegramBot {
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
-  private async receive(ctx: Context, fileId: string, size: number | undefined, name: string, isPhoto: boolean, caption: string | undefined): Promise<void> {
+  private async receive(
+    ctx: Context,
+    fileId: string,
+    size: number | undefined,
+    name: string,
+    isPhoto: boolean,
+    caption: string | undefined,
+  ): Promise<void> {
     const text = TEXT[this.lang(ctx)];
     if (!isPhoto) {
       await ctx.reply(text.notPhoto(name));
@@ -469,7 +535,10 @@ async function download(ctx: Context, fileId: string, target: string, max: numbe
 
 /** A reason as a user may read it: the photo is named as they sent it, and no other server path shows. */
 export function withoutPaths(reason: string, file: string, name: string): string {
-  return reason.split(file).join(name).replace(/(?:[A-Za-z]:)?(?:[/\\][^/\\\s:'"]+){2,}/gu, (found) => path.basename(found));
+  return reason
+    .split(file)
+    .join(name)
+    .replace(/(?:[A-Za-z]:)?(?:[/\\][^/\\\s:'"]+){2,}/gu, (found) => path.basename(found));
 }
 
 /** The name the user sent, without the arrival time the inbox file name starts with. */
@@ -479,7 +548,11 @@ function displayName(file: string): string {
 
 /** A hostile name loses its folders, control characters and leading dots. */
 export function safeName(name: string): string {
-  const base = path.basename(name.replace(/\\/gu, '/')).replace(/[\u0000-\u001f<>:"|?*\u007f]/gu, '_').replace(/^\.+/u, '').trim();
+  const base = path
+    .basename(name.replace(/\\/gu, '/'))
+    .replace(/[\u0000-\u001f<>:"|?*\u007f]/gu, '_')
+    .replace(/^\.+/u, '')
+    .trim();
   return (base || 'photo.jpg').slice(-120);
 }
 

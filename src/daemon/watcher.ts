@@ -75,7 +75,9 @@ export class FolderWatcher {
   /** Out of inotify watches: say how to raise the limit, and keep going by polling. */
   private async failed(error: NodeJS.ErrnoException, polling: boolean): Promise<void> {
     if (error.code === 'ENOSPC' && !polling && !this.stopped) {
-      this.log.warn('the system ran out of inotify watches; falling back to polling. To watch natively, raise the limit: sudo sysctl fs.inotify.max_user_watches=524288 (and add it to /etc/sysctl.d/ to keep it)');
+      this.log.warn(
+        'the system ran out of inotify watches; falling back to polling. To watch natively, raise the limit: sudo sysctl fs.inotify.max_user_watches=524288 (and add it to /etc/sysctl.d/ to keep it)',
+      );
       await this.watcher?.close();
       await this.watch(true);
       return;
@@ -88,7 +90,8 @@ export class FolderWatcher {
     // Never outside the watched folders: a link inside them to a photo elsewhere is not ours to write.
     void isInsideRoots(file, this.options.folders).then((inside) => {
       if (inside && !this.stopped) this.found(path.resolve(file));
-      else if (!inside) this.log.warn('not tagged: its real path is not inside the watched folders (a link leading elsewhere, or gone)', { file });
+      else if (!inside)
+        this.log.warn('not tagged: its real path is not inside the watched folders (a link leading elsewhere, or gone)', { file });
     });
   }
 

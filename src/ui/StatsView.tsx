@@ -14,8 +14,17 @@ export function makeStatsView({ Box, Text }: typeof Ink) {
               {[section.header, ...section.rows].map((cells, row) => (
                 <Box key={row}>
                   {cells.map((cell, i) => (
-                    <Box key={i} width={i === cells.length - 1 ? undefined : widths[i]! + 2} justifyContent={section.numeric.includes(i) ? 'flex-end' : 'flex-start'} paddingRight={section.numeric.includes(i) ? 2 : 0}>
-                      <Text dimColor={row === 0} color={cell.startsWith('█') || cell.startsWith('▏') ? 'green' : undefined} wrap="truncate-end">
+                    <Box
+                      key={i}
+                      width={i === cells.length - 1 ? undefined : widths[i]! + 2}
+                      justifyContent={section.numeric.includes(i) ? 'flex-end' : 'flex-start'}
+                      paddingRight={section.numeric.includes(i) ? 2 : 0}
+                    >
+                      <Text
+                        dimColor={row === 0}
+                        color={cell.startsWith('█') || cell.startsWith('▏') ? 'green' : undefined}
+                        wrap="truncate-end"
+                      >
                         {cell}
                       </Text>
                     </Box>

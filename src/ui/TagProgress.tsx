@@ -43,7 +43,8 @@ export function makeTagProgress({ Box, Static, Text }: typeof Ink) {
             <Text>
               <Text color="green">{'█'.repeat(filled)}</Text>
               <Text dimColor>{'░'.repeat(BAR_WIDTH - filled)}</Text> {finished}/{props.found}
-              {props.finding ? '+ found' : ''} · {props.done} done · {props.skipped} skipped · {props.failed} failed · {queued} queued · {rate.toFixed(2)}/s
+              {props.finding ? '+ found' : ''} · {props.done} done · {props.skipped} skipped · {props.failed} failed · {queued} queued ·{' '}
+              {rate.toFixed(2)}/s
               {eta !== undefined && queued > 0 ? ` · ETA ${formatSeconds(eta)}` : ''} · {props.tokens} tokens · ${props.cost.toFixed(4)}
             </Text>
             {props.active.map((item) => (
@@ -62,5 +63,7 @@ export function makeTagProgress({ Box, Static, Text }: typeof Ink) {
 export function formatSeconds(seconds: number): string {
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes}m${String(seconds % 60).padStart(2, '0')}s` : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+  return minutes < 60
+    ? `${minutes}m${String(seconds % 60).padStart(2, '0')}s`
+    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }

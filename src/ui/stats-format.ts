@@ -31,13 +31,24 @@ export function statsSections(stats: Stats): Section[] {
     {
       title: 'per model',
       header: ['provider', 'model', 'calls', 'ok', 'median', 'p95', 'tokens', 'cost'],
-      rows: stats.perModel.map((m) => [m.provider, m.model, String(m.calls), `${Math.round(m.successRate * 100)}%`, seconds(m.medianMs), seconds(m.p95Ms), String(m.tokensIn + m.tokensOut), money(m.cost)]),
+      rows: stats.perModel.map((m) => [
+        m.provider,
+        m.model,
+        String(m.calls),
+        `${Math.round(m.successRate * 100)}%`,
+        seconds(m.medianMs),
+        seconds(m.p95Ms),
+        String(m.tokensIn + m.tokensOut),
+        money(m.cost),
+      ]),
       numeric: [2, 3, 4, 5, 6, 7],
     },
     {
       title: 'failures',
       header: ['kind', 'count', 'newest examples'],
-      rows: stats.failures.flatMap((f) => f.examples.map((e, i) => [i === 0 ? f.kind : '', i === 0 ? String(f.count) : '', escapeControls(`${e.file}: ${e.error}`)])),
+      rows: stats.failures.flatMap((f) =>
+        f.examples.map((e, i) => [i === 0 ? f.kind : '', i === 0 ? String(f.count) : '', escapeControls(`${e.file}: ${e.error}`)]),
+      ),
       numeric: [1],
     },
     {

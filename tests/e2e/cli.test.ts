@@ -50,9 +50,14 @@ describe('phototag tag (built CLI)', () => {
     const work = fs.mkdtempSync(path.join(dir, 'json-'));
     const [good] = copyCorpus(work, ['jpeg/htc-desire-gps.jpg']);
     const missing = path.join(work, 'missing.jpg');
-    const run = await phototag(['tag', ...provider(), '--json', '--lang', 'en,ru', good!, missing], { env: { OPENROUTER_API_KEY: SECRET } });
+    const run = await phototag(['tag', ...provider(), '--json', '--lang', 'en,ru', good!, missing], {
+      env: { OPENROUTER_API_KEY: SECRET },
+    });
     expect(run.code).toBe(1);
-    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(2);
     const byFile = Object.fromEntries(lines.map((l) => [l.file, l]));
     expect(byFile[good!]).toMatchObject({ status: 'done', title: 'Photo 776x909', model: 'fake/vision', error: null });
@@ -96,7 +101,9 @@ describe('phototag tag (built CLI)', () => {
     fs.writeFileSync(path.join(work, 'phototag.config.yaml'), 'concurrency: lots\n');
     const run = await phototag(['tag', 'x.jpg'], { cwd: work, env: { OPENROUTER_API_KEY: SECRET } });
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe(`phototag: Invalid config (${path.join(work, 'phototag.config.yaml')}): "concurrency" is "lots" (string); expected a number`);
+    expect(run.stderr.trim()).toBe(
+      `phototag: Invalid config (${path.join(work, 'phototag.config.yaml')}): "concurrency" is "lots" (string); expected a number`,
+    );
   });
 
   it('exits 2 on a bad flag, naming the option, the value and its type', async () => {
@@ -127,7 +134,12 @@ describe('phototag retry', () => {
     expect(rows[1]).toMatch(new RegExp(`corrupt  ${broken}: cannot decode image`));
     expect(rows[2]).toBe('2 failed photos');
     const json = await phototag(['retry', '--list', '--json', '--kind', 'corrupt'], { env });
-    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).file)).toEqual([broken]);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).file),
+    ).toEqual([broken]);
 
     const none = await phototag(['retry', ...provider(), '--since', '2099-01-01'], { env });
     expect(none.code).toBe(0);
@@ -161,10 +173,15 @@ describe('review and export (built CLI)', () => {
     expect(applied.stdout).toContain('tagged "Photo 776x909"');
     const out = await phototag(['export', '--format', 'adobe-stock'], { env, cwd: work });
     expect(out.code).toBe(0);
-    expect(out.stdout.split('\r\n').slice(0, 2)).toEqual(['Filename,Title,Keywords,Category,Releases', 'htc-desire-gps.jpg,Photo 776x909,"barn, field, farm, rural, red, dawn, mist, autumn",,']);
+    expect(out.stdout.split('\r\n').slice(0, 2)).toEqual([
+      'Filename,Title,Keywords,Category,Releases',
+      'htc-desire-gps.jpg,Photo 776x909,"barn, field, farm, rural, red, dawn, mist, autumn",,',
+    ]);
     const shutter = await phototag(['export', '--format', 'shutterstock', '--out', 'ss.csv'], { env, cwd: work });
     expect(shutter.code).toBe(0);
-    expect(fs.readFileSync(path.join(work, 'ss.csv'), 'utf8').split('\r\n')[0]).toBe('Filename,Description,Keywords,Categories,Editorial,Mature content,illustration');
+    expect(fs.readFileSync(path.join(work, 'ss.csv'), 'utf8').split('\r\n')[0]).toBe(
+      'Filename,Description,Keywords,Categories,Editorial,Mature content,illustration',
+    );
     const missing = await phototag(['export'], { env, cwd: work });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--format <site>' not specified");
@@ -204,12 +221,26 @@ describe('interrupting a run', () => {
     const slow = await startFakeOpenAI({ latencyMs: 1500 });
     try {
       const work = fs.mkdtempSync(path.join(dir, 'sigint-'));
-      const names = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'sony-dsc-hx5v-gps.jpg', 'panasonic-dmc-lc70.jpg'];
-      const files = copyCorpus(work, names.map((n) => `jpeg/${n}`));
-      const child = spawn(process.execPath, [BIN, 'tag', '--provider', 'openai', '--base-url', slow.url, '--model', 'fake/vision', '--concurrency', '2', '--json', ...files], {
-        cwd: work,
-        env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(work, 'data'), PHOTOTAG_API_KEY: SECRET },
-      });
+      const names = [
+        'htc-desire-gps.jpg',
+        'nikon-d5000.jpg',
+        'olympus-pen-e-p3.jpg',
+        'fujifilm-finepix2650.jpg',
+        'sony-dsc-hx5v-gps.jpg',
+        'panasonic-dmc-lc70.jpg',
+      ];
+      const files = copyCorpus(
+        work,
+        names.map((n) => `jpeg/${n}`),
+      );
+      const child = spawn(
+        process.execPath,
+        [BIN, 'tag', '--provider', 'openai', '--base-url', slow.url, '--model', 'fake/vision', '--concurrency', '2', '--json', ...files],
+        {
+          cwd: work,
+          env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(work, 'data'), PHOTOTAG_API_KEY: SECRET },
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
@@ -220,7 +251,10 @@ describe('interrupting a run', () => {
       expect(code).toBe(1);
       expect(stderr).toContain('SIGINT received, finishing the photos in progress');
       expect(stderr).toContain('stopped: interrupted');
-      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => l.status)).toEqual(['done', 'done']);
       expect(stderr).toMatch(/2 done, 0 skipped, 0 failed, 4 still queued \(`phototag retry` resumes them\) of 6 found/);
       expect(fs.readdirSync(work).filter((f) => f.includes('phototag-tmp') || f.endsWith('_original'))).toEqual([]);
@@ -259,7 +293,23 @@ describe('phototag config, models, --help, --version', () => {
       expect(run.stdout).toContain('Usage: phototag');
     }
     const tagHelp = await phototag(['tag', '--help']);
-    for (const flag of ['--lang', '--provider', '--base-url', '--model', '--concurrency', '--rpm', '--json', '--dry-run', '--force', '--overwrite', '--sidecar', '--sidecar-name', '--backup', '--max-keywords', '--data-dir']) {
+    for (const flag of [
+      '--lang',
+      '--provider',
+      '--base-url',
+      '--model',
+      '--concurrency',
+      '--rpm',
+      '--json',
+      '--dry-run',
+      '--force',
+      '--overwrite',
+      '--sidecar',
+      '--sidecar-name',
+      '--backup',
+      '--max-keywords',
+      '--data-dir',
+    ]) {
       expect(tagHelp.stdout).toContain(flag);
     }
     const version = await phototag(['--version']);

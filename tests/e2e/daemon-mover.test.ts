@@ -27,12 +27,26 @@ beforeAll(async () => {
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
     JSON.stringify({
-      provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency: 2,
-      serve: { watch: [path.join(dir, 'inbox')], stableSeconds: 0.5, processedDir: path.join(dir, 'processed'), failedDir: path.join(dir, 'failed') },
+      provider: 'openai',
+      baseUrl: fake.url,
+      model: 'fake/vision',
+      rpm: 0,
+      concurrency: 2,
+      serve: {
+        watch: [path.join(dir, 'inbox')],
+        stableSeconds: 0.5,
+        processedDir: path.join(dir, 'processed'),
+        failedDir: path.join(dir, 'failed'),
+      },
       telegram: { allowedUsers: [USER], apiRoot: telegram.apiRoot },
     }),
   );
-  served = await startServe(['--config', path.join(dir, 'phototag.config.json')], { HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-mover', TELEGRAM_BOT_TOKEN: TOKEN });
+  served = await startServe(['--config', path.join(dir, 'phototag.config.json')], {
+    HOME: dir,
+    PHOTOTAG_DATA_DIR: path.join(dir, 'data'),
+    PHOTOTAG_API_KEY: 'sk-mover',
+    TELEGRAM_BOT_TOKEN: TOKEN,
+  });
 });
 afterAll(async () => {
   served.child.kill('SIGTERM');
@@ -46,7 +60,8 @@ afterAll(async () => {
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (served.child.exitCode !== null) throw new Error(`phototag serve exited (${served.child.exitCode}) while waiting for ${what}: ${(await served.exit).stderr}`);
+    if (served.child.exitCode !== null)
+      throw new Error(`phototag serve exited (${served.child.exitCode}) while waiting for ${what}: ${(await served.exit).stderr}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -67,7 +82,8 @@ describe('the processed and failed folders', () => {
 
   it('never replaces a photo of the same name: both IMG_0001.jpg are kept, the sidecar follows its photo, the log and database tell the truth', async () => {
     const inbox = path.join(dir, 'inbox');
-    const tagged = () => served.logs().filter((l) => l.msg === 'photo moved' || l.msg === 'photo moved under a new name: the name was taken');
+    const tagged = () =>
+      served.logs().filter((l) => l.msg === 'photo moved' || l.msg === 'photo moved under a new name: the name was taken');
     fs.writeFileSync(path.join(inbox, 'IMG_0001.jpg'), jpeg('nikon-d5000.jpg', 'camera A'));
     await until(() => tagged().length === 1, 'the first IMG_0001.jpg moved');
     // A second camera (or a counter that wrapped): the same name, other pixels, with a sidecar.
@@ -85,7 +101,9 @@ describe('the processed and failed folders', () => {
     const db = new Database(path.join(dir, 'data', 'phototag.db'), { readonly: true });
     const rows = db.prepare(`SELECT path, status FROM photos WHERE status = 'done'`).all() as { path: string }[];
     db.close();
-    expect(rows.map((r) => r.path)).toEqual(expect.arrayContaining([path.join(processed, 'IMG_0001.jpg'), path.join(processed, 'IMG_0001 (2).jpg')]));
+    expect(rows.map((r) => r.path)).toEqual(
+      expect.arrayContaining([path.join(processed, 'IMG_0001.jpg'), path.join(processed, 'IMG_0001 (2).jpg')]),
+    );
     for (const row of rows) expect(fs.existsSync(row.path)).toBe(true);
   });
 });

@@ -17,17 +17,30 @@ let telegram: Awaited<ReturnType<typeof startFakeTelegram>>;
 let dir: string;
 let served: Served | undefined;
 
-const JPEGS = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'panasonic-dmc-lc70.jpg', 'canon-powershot-a85-orientation8.jpg'];
-const jpeg = (i: number) => Buffer.concat([fs.readFileSync(path.join(CORPUS, 'jpeg', JPEGS[i % JPEGS.length]!)), Buffer.from(`restart ${i}`)]);
-const calls = (method: string, chat?: number): Call[] => telegram.state.calls.filter((c: Call) => c.method === method && (chat === undefined || Number(c.body.chat_id) === chat));
+const JPEGS = [
+  'htc-desire-gps.jpg',
+  'nikon-d5000.jpg',
+  'olympus-pen-e-p3.jpg',
+  'fujifilm-finepix2650.jpg',
+  'panasonic-dmc-lc70.jpg',
+  'canon-powershot-a85-orientation8.jpg',
+];
+const jpeg = (i: number) =>
+  Buffer.concat([fs.readFileSync(path.join(CORPUS, 'jpeg', JPEGS[i % JPEGS.length]!)), Buffer.from(`restart ${i}`)]);
+const calls = (method: string, chat?: number): Call[] =>
+  telegram.state.calls.filter((c: Call) => c.method === method && (chat === undefined || Number(c.body.chat_id) === chat));
 const texts = (chat: number) => calls('sendMessage', chat).map((c) => String(c.body.text));
 const edits = (chat: number) => calls('editMessageText', chat).map((c) => String(c.body.text));
 
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; telegram calls: ${JSON.stringify(telegram.state.calls.map((c: Call) => [c.method, c.body.text]).slice(-30))}`);
-    if (served && served.child.exitCode !== null) throw new Error(`phototag serve exited (${served.child.exitCode}) while waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}; telegram calls: ${JSON.stringify(telegram.state.calls.map((c: Call) => [c.method, c.body.text]).slice(-30))}`,
+      );
+    if (served && served.child.exitCode !== null)
+      throw new Error(`phototag serve exited (${served.child.exitCode}) while waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -35,7 +48,12 @@ async function until(check: () => boolean, what: string, ms = 30_000): Promise<v
 const inbox = () => path.join(dir, 'inbox');
 const data = () => path.join(dir, 'data');
 const start = () =>
-  startServe(['--config', path.join(dir, 'phototag.config.json'), '--no-initial-scan'], { HOME: dir, PHOTOTAG_DATA_DIR: data(), PHOTOTAG_API_KEY: 'sk-restart', TELEGRAM_BOT_TOKEN: TOKEN });
+  startServe(['--config', path.join(dir, 'phototag.config.json'), '--no-initial-scan'], {
+    HOME: dir,
+    PHOTOTAG_DATA_DIR: data(),
+    PHOTOTAG_API_KEY: 'sk-restart',
+    TELEGRAM_BOT_TOKEN: TOKEN,
+  });
 async function stop(): Promise<void> {
   served!.child.kill('SIGTERM');
   expect((await served!.exit).code).toBe(0);
@@ -50,7 +68,12 @@ beforeAll(async () => {
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
     JSON.stringify({
-      provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency: 1, languages: ['en', 'ru'],
+      provider: 'openai',
+      baseUrl: fake.url,
+      model: 'fake/vision',
+      rpm: 0,
+      concurrency: 1,
+      languages: ['en', 'ru'],
       serve: { watch: [inbox()], stableSeconds: 0.5, shutdownSeconds: 10 },
       telegram: { allowedUsers: [RU, EN], apiRoot: telegram.apiRoot },
     }),
@@ -72,7 +95,8 @@ describe('phototag serve across a restart', () => {
     served = await start();
     telegram.text(RU, '/lang ru');
     await until(() => texts(RU).includes('Ваши фото подписываются на: ru.'), '/lang ru');
-    for (let i = 0; i < 3; i++) telegram.send({ from: RU, fileId: `ru${i}`, name: `IMG_10${i}.jpg`, bytes: jpeg(i), caption: 'Lisbon, tram 28' });
+    for (let i = 0; i < 3; i++)
+      telegram.send({ from: RU, fileId: `ru${i}`, name: `IMG_10${i}.jpg`, bytes: jpeg(i), caption: 'Lisbon, tram 28' });
     await until(() => texts(RU).filter((t) => t.startsWith('⏳')).length === 3, 'three status messages');
     const watched = [3, 4, 5].map((i) => {
       const file = path.join(inbox(), `w${i}.jpg`);
@@ -101,8 +125,16 @@ describe('phototag serve across a restart', () => {
       expect(await tagged(file)).toMatch(/^Photo \d+x\d+$/);
     }
     // Each photo answered once: its status message says done (in Russian), one document each.
-    expect(edits(RU).filter((t) => t.endsWith(': готово')).sort()).toEqual(['✅ IMG_100.jpg: готово', '✅ IMG_101.jpg: готово', '✅ IMG_102.jpg: готово']);
-    expect(calls('sendDocument', RU).map((c) => (c.body.document as { name: string }).name).sort()).toEqual(['IMG_100.jpg', 'IMG_101.jpg', 'IMG_102.jpg']);
+    expect(
+      edits(RU)
+        .filter((t) => t.endsWith(': готово'))
+        .sort(),
+    ).toEqual(['✅ IMG_100.jpg: готово', '✅ IMG_101.jpg: готово', '✅ IMG_102.jpg: готово']);
+    expect(
+      calls('sendDocument', RU)
+        .map((c) => (c.body.document as { name: string }).name)
+        .sort(),
+    ).toEqual(['IMG_100.jpg', 'IMG_101.jpg', 'IMG_102.jpg']);
     // Tagged exactly as asked, before and after the restart: in Russian only, with the caption.
     const asked = fake.state.calls.filter((c: { prompt?: string }) => c.prompt?.includes('Lisbon, tram 28'));
     expect(asked.map((c: { languages: string[] }) => c.languages)).toEqual([['ru'], ['ru'], ['ru']]);
@@ -114,7 +146,9 @@ describe('phototag serve across a restart', () => {
 
     // The Regenerate button of an answer sent before the restart still works, with the caption and /lang.
     const firstAnswer = calls('sendMessage', RU).find((c) => c.body.reply_markup)!;
-    const [regen] = (firstAnswer.body.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0]!.map((b) => b.callback_data);
+    const [regen] = (firstAnswer.body.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0]!.map(
+      (b) => b.callback_data,
+    );
     const modelCalls = fake.state.calls.length;
     telegram.press(RU, regen!);
     await until(() => calls('sendDocument', RU).length === 4, 'the regenerated photo');

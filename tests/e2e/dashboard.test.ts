@@ -20,7 +20,16 @@ beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is needed for this test (apt-get install chromium; .ci/run installs it)`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -36,7 +45,10 @@ describe('the dashboard in headless Chromium', () => {
     const [good, flaky] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg', 'jpeg/nikon-d5000.jpg']);
     const provider = ['--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0'];
     // Not spawnSync: the fake model server lives in this process and must keep answering.
-    const tag = (...args: string[]) => new Promise((resolve) => spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider, ...args], { env }).on('close', resolve));
+    const tag = (...args: string[]) =>
+      new Promise((resolve) =>
+        spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider, ...args], { env }).on('close', resolve),
+      );
     await tag(good!);
     fake.push({ type: 'http', status: 500 });
     await tag('--max-attempts', '1', flaky!);
@@ -88,7 +100,21 @@ describe('the dashboard in headless Chromium', () => {
     const data = path.join(dir, 'lan-data');
     const env = { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-dash' };
     fs.writeFileSync(path.join(dir, 'token'), TOKEN);
-    const served = await startServe(['--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--host', '0.0.0.0', '--token-file', path.join(dir, 'token')], env);
+    const served = await startServe(
+      [
+        '--provider',
+        'openai',
+        '--base-url',
+        fake.url,
+        '--model',
+        'fake/vision',
+        '--host',
+        '0.0.0.0',
+        '--token-file',
+        path.join(dir, 'token'),
+      ],
+      env,
+    );
     try {
       const page = await browser.newPage();
       let asked = 0;

@@ -33,7 +33,10 @@ interface Run {
 
 function phototag(args: string[], data: string, onStdout?: (text: string) => void): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-test' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-test' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -46,14 +49,21 @@ function phototag(args: string[], data: string, onStdout?: (text: string) => voi
 }
 
 const tag = (files: string[], data: string, onStdout?: (text: string) => void) =>
-  phototag(['tag', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--concurrency', '1', ...files], data, onStdout);
+  phototag(
+    ['tag', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--concurrency', '1', ...files],
+    data,
+    onStdout,
+  );
 
 /** One line on stderr, no stack trace, exit 1. */
 function expectOneLine(run: Run, pattern: RegExp): void {
   expect(run.code).toBe(1);
   expect(run.stderr).not.toMatch(/^\s+at /mu);
   expect(run.stderr).not.toMatch(/unexpected error|SqliteError/u);
-  const lines = run.stderr.trim().split('\n').filter((l) => l.startsWith('phototag: '));
+  const lines = run.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('phototag: '));
   expect(lines.filter((l) => pattern.test(l))).toHaveLength(1);
 }
 
@@ -136,7 +146,12 @@ describe('database faults', () => {
     dir = tempDir();
     const data = tmpfs(path.join(dir, 'data'), '2m');
     if (!data) return context.skip();
-    const photos = copyCorpus(dir, ['jpeg/nikon-d5000.jpg', 'jpeg/olympus-pen-e-p3.jpg', 'jpeg/htc-desire-gps.jpg', 'jpeg/fujifilm-finepix2650.jpg']);
+    const photos = copyCorpus(dir, [
+      'jpeg/nikon-d5000.jpg',
+      'jpeg/olympus-pen-e-p3.jpg',
+      'jpeg/htc-desire-gps.jpg',
+      'jpeg/fujifilm-finepix2650.jpg',
+    ]);
     let filled = false;
     const run = await tag(photos, data, () => {
       // After the first photo is done, fill the disk the database lives on.

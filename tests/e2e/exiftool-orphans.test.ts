@@ -42,9 +42,24 @@ describe('ExifTool exits with phototag', () => {
     const root = path.join(dir, 'photos');
     fs.mkdirSync(root);
     copyCorpus(root, ['jpeg/htc-desire-gps.jpg', 'jpeg/nikon-d5000.jpg', 'jpeg/olympus-pen-e-p3.jpg', 'jpeg/fujifilm-finepix2650.jpg']);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--json', root], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-orphans' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/phototag.js'),
+        'scan',
+        '--provider',
+        'openai',
+        '--base-url',
+        fake.url,
+        '--model',
+        'fake/vision',
+        '--json',
+        root,
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-orphans' },
+      },
+    );
     const closed = new Promise((resolve) => child.on('close', resolve));
     let tools: { pid: number; cmd: string }[] = [];
     const started = Date.now();
@@ -69,7 +84,8 @@ describe('a killed run that is still a zombie', () => {
     const pid = await new Promise<number>((resolve) => holder.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
     try {
       const deadline = Date.now() + 5000;
-      while (!fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       expect(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')).toContain(') Z ');
       expect(isAlive({ host: os.hostname(), pid, startTime: '' })).toBe(false);
     } finally {

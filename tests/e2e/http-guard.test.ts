@@ -31,13 +31,18 @@ async function withFailedPhoto(name: string): Promise<string> {
   const [file] = copyCorpus(dir, [['jpeg/nikon-d5000.jpg', `${name}.jpg`]]);
   fake.push({ type: 'http', status: 500 });
   await new Promise((resolve) =>
-    spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider(), '--max-attempts', '1', file!], { env: { PATH: process.env.PATH ?? '', ...env(data) } }).on('close', resolve),
+    spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider(), '--max-attempts', '1', file!], {
+      env: { PATH: process.env.PATH ?? '', ...env(data) },
+    }).on('close', resolve),
   );
   return data;
 }
 
 /** node:http, because fetch may not set Host. */
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+function request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
       let body = '';
@@ -54,8 +59,21 @@ describe('POST /api/retry validates its body', () => {
     const data = await withFailedPhoto('malformed');
     const served = await startServe([...provider(), '--token-file', path.join(dir, 'token')], env(data));
     try {
-      const post = (body: string) => request(new URL('/api/retry', served.url).href, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
-      for (const body of ['{"paths": ["/x.jpg"', '{"paths": "/x.jpg"}', '', '[]', '{"paths": [1]}', '{"kind": 5}', '{"everything": true}']) {
+      const post = (body: string) =>
+        request(new URL('/api/retry', served.url).href, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body,
+        });
+      for (const body of [
+        '{"paths": ["/x.jpg"',
+        '{"paths": "/x.jpg"}',
+        '',
+        '[]',
+        '{"paths": [1]}',
+        '{"kind": 5}',
+        '{"everything": true}',
+      ]) {
         const answer = await post(body);
         expect(answer.status, body).toBe(400);
         expect(JSON.parse(answer.body).error).toMatch(/body/);
@@ -72,7 +90,10 @@ describe('POST /api/retry validates its body', () => {
 
 describe('beyond loopback', () => {
   it('every route but /healthz needs the token', async () => {
-    const served = await startServe([...provider(), '--host', '0.0.0.0', '--token-file', path.join(dir, 'token')], env(path.join(dir, 'lan')));
+    const served = await startServe(
+      [...provider(), '--host', '0.0.0.0', '--token-file', path.join(dir, 'token')],
+      env(path.join(dir, 'lan')),
+    );
     try {
       const url = (p: string) => new URL(p, served.url.replace('0.0.0.0', '127.0.0.1')).href;
       expect((await request(url('/healthz'))).status).toBe(200);
@@ -100,7 +121,8 @@ describe('on loopback', () => {
       const port = new URL(served.url).port;
       const stats = new URL('/stats', served.url).href;
       expect((await request(stats)).status).toBe(200);
-      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) expect((await request(stats, { headers: { host } })).status, host).toBe(200);
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
+        expect((await request(stats, { headers: { host } })).status, host).toBe(200);
       for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${Number(port) + 1}`, `localhost.evil.example:${port}`]) {
         expect((await request(stats, { headers: { host } })).status, host).toBe(421);
       }

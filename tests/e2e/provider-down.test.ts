@@ -26,7 +26,10 @@ function config(name: string, values: Record<string, unknown>): string {
 
 function photosIn(folder: string, names: string[]): string[] {
   fs.mkdirSync(folder, { recursive: true });
-  return copyCorpus(folder, names.map((n) => `jpeg/${n}`));
+  return copyCorpus(
+    folder,
+    names.map((n) => `jpeg/${n}`),
+  );
 }
 
 describe('phototag tag against a port that drops every connection', () => {
@@ -35,7 +38,11 @@ describe('phototag tag against a port that drops every connection', () => {
     const [file] = photosIn(path.join(dir, 'drop'), ['olympus-pen-e-p3.jpg']);
     try {
       const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider(drop.url), '--timeout', '2', '--max-attempts', '1', file!], { env: { PATH: process.env.PATH ?? '', ...env(path.join(dir, 'drop-data')) } });
+        const child = spawn(
+          process.execPath,
+          [path.join(ROOT, 'bin/phototag.js'), 'tag', ...provider(drop.url), '--timeout', '2', '--max-attempts', '1', file!],
+          { env: { PATH: process.env.PATH ?? '', ...env(path.join(dir, 'drop-data')) } },
+        );
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));
@@ -55,7 +62,10 @@ describe('phototag serve with the provider down', () => {
     const port = await freePort();
     const watched = path.join(dir, 'watched');
     const files = photosIn(watched, ['olympus-pen-e-p3.jpg', 'htc-desire-gps.jpg']);
-    const served = await startServe([...provider(`http://127.0.0.1:${port}/v1`), '--watch', watched, '--config', config('down', { pauseSeconds: 2 })], env(path.join(dir, 'down-data')));
+    const served = await startServe(
+      [...provider(`http://127.0.0.1:${port}/v1`), '--watch', watched, '--config', config('down', { pauseSeconds: 2 })],
+      env(path.join(dir, 'down-data')),
+    );
     let fake: Awaited<ReturnType<typeof startFakeOpenAI>> | undefined;
     try {
       await served.waitFor((logs) => logs.some((l) => l.msg === 'model paused after repeated failures' && l.model === 'provider'));
@@ -122,11 +132,17 @@ describe('the model list', () => {
     const watched = path.join(dir, 'refresh');
     fs.mkdirSync(watched);
     const settings = config('refresh', { modelListHours: 0.001 }); // 3.6 s
-    const served = await startServe(['--provider', 'openrouter', '--base-url', fake.url, '--model', 'auto', '--rpm', '0', '--watch', watched, '--config', settings], env(path.join(dir, 'refresh-data')));
+    const served = await startServe(
+      ['--provider', 'openrouter', '--base-url', fake.url, '--model', 'auto', '--rpm', '0', '--watch', watched, '--config', settings],
+      env(path.join(dir, 'refresh-data')),
+    );
     try {
       const free = (id: string) => ({ ...fake.state.models.find((m: { id: string }) => m.id === 'free/vision-a:free'), id, name: id });
       fake.state.models = [free('free/vision-new:free')];
-      await served.waitFor((logs) => logs.some((l) => l.msg === 'model list refreshed' && JSON.stringify(l.models) === '["free/vision-new:free"]'), 20_000);
+      await served.waitFor(
+        (logs) => logs.some((l) => l.msg === 'model list refreshed' && JSON.stringify(l.models) === '["free/vision-new:free"]'),
+        20_000,
+      );
       photosIn(watched, ['olympus-pen-e-p3.jpg']);
       await served.waitFor((logs) => logs.some((l) => l.msg === 'photo tagged'), 30_000);
       expect(served.logs().find((l) => l.msg === 'photo tagged')!.model).toBe('free/vision-new:free');
@@ -143,7 +159,25 @@ describe('the model list', () => {
     const settings = config('stale', { modelListHours: 0.0001 }); // 0.36 s
     const run = (file: string) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'tag', '--provider', 'openrouter', '--base-url', fake.url, '--model', 'auto', '--rpm', '0', '--config', settings, file], { env: { PATH: process.env.PATH ?? '', ...env(data) } });
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(ROOT, 'bin/phototag.js'),
+            'tag',
+            '--provider',
+            'openrouter',
+            '--base-url',
+            fake.url,
+            '--model',
+            'auto',
+            '--rpm',
+            '0',
+            '--config',
+            settings,
+            file,
+          ],
+          { env: { PATH: process.env.PATH ?? '', ...env(data) } },
+        );
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));

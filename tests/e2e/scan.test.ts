@@ -7,7 +7,14 @@ import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir } from '../suppo
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 const BIN = path.join(ROOT, 'bin', 'phototag.js');
-const NAMES = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'sony-dsc-hx5v-gps.jpg', 'panasonic-dmc-lc70.jpg'];
+const NAMES = [
+  'htc-desire-gps.jpg',
+  'nikon-d5000.jpg',
+  'olympus-pen-e-p3.jpg',
+  'fujifilm-finepix2650.jpg',
+  'sony-dsc-hx5v-gps.jpg',
+  'panasonic-dmc-lc70.jpg',
+];
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
@@ -29,7 +36,10 @@ function library(name: string): { root: string; files: string[]; digests: Map<st
   const files: string[] = [];
   for (const set of ['a', 'b']) {
     fs.mkdirSync(path.join(root, set), { recursive: true });
-    for (const file of copyCorpus(path.join(root, set), NAMES.map((n) => `jpeg/${n}`))) {
+    for (const file of copyCorpus(
+      path.join(root, set),
+      NAMES.map((n) => `jpeg/${n}`),
+    )) {
       fs.appendFileSync(file, Buffer.from(`set ${set}`));
       files.push(file);
     }
@@ -37,10 +47,17 @@ function library(name: string): { root: string; files: string[]; digests: Map<st
   return { root, files, digests: new Map(files.map((f) => [f, jpegScanDigest(fs.readFileSync(f))!])) };
 }
 
-function scan(root: string, data: string): { child: ChildProcess; output: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, 'scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--concurrency', '2', '--json', root], {
-    env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-e2e' },
-  });
+function scan(
+  root: string,
+  data: string,
+): { child: ChildProcess; output: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--concurrency', '2', '--json', root],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: 'sk-e2e' },
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -48,7 +65,12 @@ function scan(root: string, data: string): { child: ChildProcess; output: Promis
   return { child, output: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
 }
 
-const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { file: string; status: string });
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { file: string; status: string });
 
 describe('crash safety', () => {
   it('after kill -9 mid-scan, a rerun finishes the rest: photos intact, no temp files, no second model call for a done photo', async () => {
@@ -62,12 +84,16 @@ describe('crash safety', () => {
     first.child.kill('SIGKILL');
     const killed = await first.output;
     expect(killed.code).toBe(null);
-    const doneFirst = lines(killed.stdout).filter((l) => l.status === 'done').map((l) => l.file);
+    const doneFirst = lines(killed.stdout)
+      .filter((l) => l.status === 'done')
+      .map((l) => l.file);
     const callsFirst = fake.state.calls.length - callsBefore;
 
     const second = await scan(root, data).output;
     expect(second.code).toBe(0);
-    const doneSecond = lines(second.stdout).filter((l) => l.status === 'done').map((l) => l.file);
+    const doneSecond = lines(second.stdout)
+      .filter((l) => l.status === 'done')
+      .map((l) => l.file);
     expect([...doneFirst, ...doneSecond].sort()).toEqual([...files].sort());
     for (const file of doneFirst) expect(doneSecond).not.toContain(file);
     // Photos analyzed before the kill are not sent again: at most the ones in flight at the kill are.
@@ -78,7 +104,10 @@ describe('crash safety', () => {
       expect(jpegScanDigest(fs.readFileSync(file))).toBe(digests.get(file));
       expect(String((await readTags(file))['XMP-dc:Title'])).toMatch(/^Photo \d+x\d+$/);
     }
-    const leftovers = fs.readdirSync(root, { recursive: true }).map(String).filter((f) => f.includes('.phototag-tmp-') || f.endsWith('_exiftool_tmp') || f.endsWith('_original'));
+    const leftovers = fs
+      .readdirSync(root, { recursive: true })
+      .map(String)
+      .filter((f) => f.includes('.phototag-tmp-') || f.endsWith('_exiftool_tmp') || f.endsWith('_original'));
     expect(leftovers).toEqual([]);
   });
 });

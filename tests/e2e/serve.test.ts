@@ -10,7 +10,16 @@ type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
 let dir: string;
 const TOKEN = 'test-token-0123456789abcdef';
-const NAMES = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'sony-dsc-hx5v-gps.jpg', 'panasonic-dmc-lc70.jpg', 'pentax-ist-d-makernote-preview.jpg', 'canon-powershot-a85-orientation8.jpg'];
+const NAMES = [
+  'htc-desire-gps.jpg',
+  'nikon-d5000.jpg',
+  'olympus-pen-e-p3.jpg',
+  'fujifilm-finepix2650.jpg',
+  'sony-dsc-hx5v-gps.jpg',
+  'panasonic-dmc-lc70.jpg',
+  'pentax-ist-d-makernote-preview.jpg',
+  'canon-powershot-a85-orientation8.jpg',
+];
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -49,7 +58,10 @@ describe('phototag serve over HTTP', () => {
       expect(ready.status).toBe(200);
       expect((await ready.json()).checks).toMatchObject({ database: 'ok', exiftool: 'ok 13.59', provider: 'closed' });
       const stats = await (await get('/stats')).json();
-      const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'stats', '--json'], { env: { PATH: process.env.PATH ?? '', ...env(data) }, encoding: 'utf8' });
+      const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'stats', '--json'], {
+        env: { PATH: process.env.PATH ?? '', ...env(data) },
+        encoding: 'utf8',
+      });
       expect(stats.totals).toEqual(JSON.parse(cli.stdout).totals);
       expect(stats.perDay).toHaveLength(30);
       const metrics = await (await get('/metrics')).text();
@@ -62,7 +74,8 @@ describe('phototag serve over HTTP', () => {
       expect((await get('/../../etc/passwd')).status).toBe(404);
       expect((await get('/phototag.db')).status).toBe(404);
 
-      const retry = (authorization?: string) => fetch(new URL('/api/retry', served.url), { method: 'POST', headers: authorization ? { authorization } : {}, body: '{}' });
+      const retry = (authorization?: string) =>
+        fetch(new URL('/api/retry', served.url), { method: 'POST', headers: authorization ? { authorization } : {}, body: '{}' });
       expect((await retry()).status).toBe(401);
       expect((await retry(`Bearer ${TOKEN}x`)).status).toBe(401);
       const ok = await retry(`Bearer ${TOKEN}`);
@@ -85,7 +98,10 @@ describe('phototag serve over HTTP', () => {
     const exit = await served.exit;
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain('Refusing to listen on 0.0.0.0 without a token');
-    const guarded = await startServe([...provider(), '--host', '0.0.0.0', '--token-file', path.join(dir, 'token')], env(path.join(dir, 'open-data')));
+    const guarded = await startServe(
+      [...provider(), '--host', '0.0.0.0', '--token-file', path.join(dir, 'token')],
+      env(path.join(dir, 'open-data')),
+    );
     expect(guarded.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/$/);
     guarded.child.kill('SIGTERM');
     expect((await guarded.exit).code).toBe(0);
@@ -104,11 +120,15 @@ describe('the watcher', () => {
       for (const file of staged) fs.renameSync(file, path.join(inbox, path.basename(file)));
       // Two photos copied slowly, in chunks over about four seconds (a slow network share).
       const slow = ['slow-a.jpg', 'slow-b.jpg'].map((name, i) => {
-        const bytes = Buffer.concat([fs.readFileSync(copyCorpus(dir, [[`jpeg/${NAMES[i]}`, `src-${name}`]])[0]!), Buffer.from(`slow ${i}`)]);
+        const bytes = Buffer.concat([
+          fs.readFileSync(copyCorpus(dir, [[`jpeg/${NAMES[i]}`, `src-${name}`]])[0]!),
+          Buffer.from(`slow ${i}`),
+        ]);
         return { target: path.join(inbox, name), bytes };
       });
       for (let chunk = 0; chunk < 8; chunk++) {
-        for (const { target, bytes } of slow) fs.appendFileSync(target, bytes.subarray(Math.floor((chunk * bytes.length) / 8), Math.floor(((chunk + 1) * bytes.length) / 8)));
+        for (const { target, bytes } of slow)
+          fs.appendFileSync(target, bytes.subarray(Math.floor((chunk * bytes.length) / 8), Math.floor(((chunk + 1) * bytes.length) / 8)));
         await new Promise((r) => setTimeout(r, 500));
       }
       const tagged = () => served.logs().filter((l) => l.msg === 'photo tagged');
@@ -139,7 +159,22 @@ describe('folders from a config file', () => {
     fs.utimesSync(already!, old, old);
     fs.writeFileSync(
       path.join(root, 'phototag.config.yaml'),
-      ['provider: openai', `baseUrl: ${fake.url}`, 'model: fake/vision', 'rpm: 0', 'serve:', '  watch: [inbox]', '  polling: true', '  pollIntervalSeconds: 0.5', '  stableSeconds: 1', '  scanOnStart: false', '  rescanMinutes: 0.05', '  processedDir: processed', '  failedDir: failed', ''].join('\n'),
+      [
+        'provider: openai',
+        `baseUrl: ${fake.url}`,
+        'model: fake/vision',
+        'rpm: 0',
+        'serve:',
+        '  watch: [inbox]',
+        '  polling: true',
+        '  pollIntervalSeconds: 0.5',
+        '  stableSeconds: 1',
+        '  scanOnStart: false',
+        '  rescanMinutes: 0.05',
+        '  processedDir: processed',
+        '  failedDir: failed',
+        '',
+      ].join('\n'),
     );
     const served = await startServe(['--config', path.join(root, 'phototag.config.yaml')], env(path.join(root, 'data')));
     try {
@@ -147,7 +182,10 @@ describe('folders from a config file', () => {
       await served.waitFor((l) => l.some((e) => e.msg === 'photo tagged' && e.file === already), 20_000);
       expect(served.logs().find((e) => e.msg === 'watching folders')).toMatchObject({ polling: true });
       const [raw, broken] = copyCorpus(inbox, ['raw/canon-eos-r6-gps-with-preview.cr3', 'broken/truncated-jpeg-100x100.jpg']);
-      await served.waitFor((l) => l.some((e) => e.msg === 'photo tagged' && e.file === raw) && l.some((e) => e.msg === 'photo failed' && e.file === broken), 30_000);
+      await served.waitFor(
+        (l) => l.some((e) => e.msg === 'photo tagged' && e.file === raw) && l.some((e) => e.msg === 'photo failed' && e.file === broken),
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 500));
       expect(fs.existsSync(path.join(root, 'processed', '2026', 'htc-desire-gps.jpg'))).toBe(true);
       expect(fs.existsSync(path.join(root, 'processed', 'canon-eos-r6-gps-with-preview.cr3'))).toBe(true);
@@ -199,7 +237,10 @@ describe('lifecycle', () => {
     listener.stdout.on('data', (d) => (heard += d));
     while (!heard.includes('listening')) await new Promise((r) => setTimeout(r, 20));
     try {
-      const served = await startServe([...provider()], env(path.join(dir, 'notify-data'), { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '2000000' }));
+      const served = await startServe(
+        [...provider()],
+        env(path.join(dir, 'notify-data'), { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '2000000' }),
+      );
       const until = async (text: string) => {
         const deadline = Date.now() + 10_000;
         while (!heard.includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -216,7 +257,9 @@ describe('lifecycle', () => {
   });
 
   it('ships systemd units that systemd-analyze verify accepts', () => {
-    const units = ['phototag.service', 'phototag-backup.service', 'phototag-backup.timer'].map((u) => path.join(ROOT, 'install/systemd', u));
+    const units = ['phototag.service', 'phototag-backup.service', 'phototag-backup.timer'].map((u) =>
+      path.join(ROOT, 'install/systemd', u),
+    );
     const result = spawnSync('systemd-analyze', ['verify', ...units], { encoding: 'utf8' });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);

@@ -18,16 +18,25 @@ let telegram: Awaited<ReturnType<typeof startFakeTelegram>>;
 let dir: string;
 let served: Served | undefined;
 
-const JPEGS = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'panasonic-dmc-lc70.jpg', 'canon-powershot-a85-orientation8.jpg'];
+const JPEGS = [
+  'htc-desire-gps.jpg',
+  'nikon-d5000.jpg',
+  'olympus-pen-e-p3.jpg',
+  'fujifilm-finepix2650.jpg',
+  'panasonic-dmc-lc70.jpg',
+  'canon-powershot-a85-orientation8.jpg',
+];
 const jpeg = (i: number) => Buffer.concat([fs.readFileSync(path.join(CORPUS, 'jpeg', JPEGS[i % JPEGS.length]!)), Buffer.from(`soak ${i}`)]);
-const calls = (method: string, chat?: number): Call[] => telegram.state.calls.filter((c: Call) => c.method === method && (chat === undefined || Number(c.body.chat_id) === chat));
+const calls = (method: string, chat?: number): Call[] =>
+  telegram.state.calls.filter((c: Call) => c.method === method && (chat === undefined || Number(c.body.chat_id) === chat));
 const inbox = () => path.join(dir, 'inbox');
 const data = () => path.join(dir, 'data');
 
 async function until(check: () => boolean, what: string, ms = 45_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (served && served.child.exitCode !== null) throw new Error(`phototag serve exited (${served.child.exitCode}) while waiting for ${what}`);
+    if (served && served.child.exitCode !== null)
+      throw new Error(`phototag serve exited (${served.child.exitCode}) while waiting for ${what}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -46,12 +55,21 @@ function descendants(pid: number): { pid: number; cmd: string }[] {
     }
   }
   const below = new Set([pid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [child, parent] of parentOf) if (below.has(parent) && !below.has(child)) (below.add(child), (grew = true));
   }
   below.delete(pid);
-  return [...below].map((p) => ({ pid: p, cmd: (() => { try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/gu, ' '); } catch { return ''; } })() }));
+  return [...below].map((p) => ({
+    pid: p,
+    cmd: (() => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/gu, ' ');
+      } catch {
+        return '';
+      }
+    })(),
+  }));
 }
 
 function cmdline(pid: number): string {
@@ -82,7 +100,12 @@ beforeAll(async () => {
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
     JSON.stringify({
-      provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, concurrency: 2, maxAttempts: 6,
+      provider: 'openai',
+      baseUrl: fake.url,
+      model: 'fake/vision',
+      rpm: 0,
+      concurrency: 2,
+      maxAttempts: 6,
       serve: { watch: [inbox()], stableSeconds: 0.5, shutdownSeconds: 15 },
       telegram: { allowedUsers: USERS, apiRoot: telegram.apiRoot },
     }),
@@ -105,12 +128,21 @@ describe('phototag serve, restarted under load', () => {
     const rss: number[] = [];
     const logs: Record<string, unknown>[] = [];
     const start = async () => {
-      served = await startServe(['--config', path.join(dir, 'phototag.config.json'), '--no-initial-scan'], { HOME: dir, PHOTOTAG_DATA_DIR: data(), PHOTOTAG_API_KEY: 'sk-soak', TELEGRAM_BOT_TOKEN: TOKEN });
+      served = await startServe(['--config', path.join(dir, 'phototag.config.json'), '--no-initial-scan'], {
+        HOME: dir,
+        PHOTOTAG_DATA_DIR: data(),
+        PHOTOTAG_API_KEY: 'sk-soak',
+        TELEGRAM_BOT_TOKEN: TOKEN,
+      });
       expect((await fetch(new URL('/healthz', served.url))).status).toBe(200);
     };
     const stop = async () => {
       const pid = served!.child.pid!;
-      exiftools.push(...descendants(pid).filter((p) => p.cmd.includes('exiftool')).map((p) => p.pid));
+      exiftools.push(
+        ...descendants(pid)
+          .filter((p) => p.cmd.includes('exiftool'))
+          .map((p) => p.pid),
+      );
       rss.push(rssMb(pid));
       served!.child.kill('SIGTERM');
       expect((await served!.exit).code).toBe(0);
@@ -120,17 +152,35 @@ describe('phototag serve, restarted under load', () => {
     let photoCount = 0;
     let telegramCount = 0;
     const drop = async (watched: number, viaTelegram: number) => {
-      for (let i = 0; i < watched; i++, photoCount++) fs.writeFileSync(path.join(inbox(), `w${String(photoCount).padStart(2, '0')}.jpg`), jpeg(photoCount));
-      const queuedBefore = USERS.reduce((n, u) => n + calls('sendMessage', u).filter((c) => String(c.body.text).startsWith('⏳')).length, 0);
+      for (let i = 0; i < watched; i++, photoCount++)
+        fs.writeFileSync(path.join(inbox(), `w${String(photoCount).padStart(2, '0')}.jpg`), jpeg(photoCount));
+      const queuedBefore = USERS.reduce(
+        (n, u) => n + calls('sendMessage', u).filter((c) => String(c.body.text).startsWith('⏳')).length,
+        0,
+      );
       for (let i = 0; i < viaTelegram; i++, telegramCount++) {
-        telegram.send({ from: USERS[telegramCount % USERS.length]!, fileId: `soak${telegramCount}`, name: `t${telegramCount}.jpg`, bytes: jpeg(100 + telegramCount) });
+        telegram.send({
+          from: USERS[telegramCount % USERS.length]!,
+          fileId: `soak${telegramCount}`,
+          name: `t${telegramCount}.jpg`,
+          bytes: jpeg(100 + telegramCount),
+        });
       }
-      await until(() => USERS.reduce((n, u) => n + calls('sendMessage', u).filter((c) => String(c.body.text).startsWith('⏳')).length, 0) === queuedBefore + viaTelegram, 'the Telegram photos queued');
+      await until(
+        () =>
+          USERS.reduce((n, u) => n + calls('sendMessage', u).filter((c) => String(c.body.text).startsWith('⏳')).length, 0) ===
+          queuedBefore + viaTelegram,
+        'the Telegram photos queued',
+      );
       await new Promise((r) => setTimeout(r, 1000)); // the watched photos held still and were queued
     };
     const doneLines = () => served!.logs().filter((l) => l.msg === 'photo tagged').length;
 
-    for (const [watched, viaTelegram] of [[6, 3], [4, 3], [3, 3]] as const) {
+    for (const [watched, viaTelegram] of [
+      [6, 3],
+      [4, 3],
+      [3, 3],
+    ] as const) {
       await start();
       await drop(watched, viaTelegram);
       await until(() => doneLines() >= 2, 'some work done before the SIGTERM');
@@ -138,8 +188,15 @@ describe('phototag serve, restarted under load', () => {
     }
     await start();
     const answers = () => USERS.reduce((n, u) => n + calls('sendDocument', u).length, 0);
-    await until(() => answers() >= telegramCount && served!.logs().some((l) => l.msg === 'phototag serve ready'), 'every Telegram answer', 90_000);
-    const watchedFiles = fs.readdirSync(inbox()).filter((f) => f.endsWith('.jpg')).map((f) => path.join(inbox(), f));
+    await until(
+      () => answers() >= telegramCount && served!.logs().some((l) => l.msg === 'phototag serve ready'),
+      'every Telegram answer',
+      90_000,
+    );
+    const watchedFiles = fs
+      .readdirSync(inbox())
+      .filter((f) => f.endsWith('.jpg'))
+      .map((f) => path.join(inbox(), f));
     const deadline = Date.now() + 60_000;
     const db = () => new Database(path.join(data(), 'phototag.db'), { readonly: true });
     const openJobs = () => {
@@ -162,7 +219,8 @@ describe('phototag serve, restarted under load', () => {
     expect(rows).toHaveLength(photoCount + telegramCount);
     for (const file of watchedFiles) expect(String((await readTags(file))['XMP-dc:Title'])).toMatch(/^Photo \d+x\d+$/u);
     const writes = new Map<string, number>();
-    for (const line of logs.filter((l) => l.msg === 'photo tagged')) writes.set(String(line.file), (writes.get(String(line.file)) ?? 0) + 1);
+    for (const line of logs.filter((l) => l.msg === 'photo tagged'))
+      writes.set(String(line.file), (writes.get(String(line.file)) ?? 0) + 1);
     expect(writes.size).toBe(photoCount + telegramCount);
     expect([...writes.values()].filter((n) => n !== 1)).toEqual([]);
     const okCalls = fake.state.calls.filter((_: unknown, n: number) => n % 4 !== 1).length;
@@ -170,14 +228,21 @@ describe('phototag serve, restarted under load', () => {
 
     // Every Telegram user got every answer, once, and every status message ends "done".
     for (const user of USERS) {
-      const sent = calls('sendDocument', user).map((c) => (c.body.document as { name: string }).name).sort();
+      const sent = calls('sendDocument', user)
+        .map((c) => (c.body.document as { name: string }).name)
+        .sort();
       expect(sent).toEqual([...new Set(sent)]);
       expect(sent.length).toBe(telegramCount / USERS.length);
-      expect(calls('editMessageText', user).filter((c) => String(c.body.text).endsWith(': done'))).toHaveLength(telegramCount / USERS.length);
+      expect(calls('editMessageText', user).filter((c) => String(c.body.text).endsWith(': done'))).toHaveLength(
+        telegramCount / USERS.length,
+      );
     }
 
     // Nothing left behind: no temp file beside the photos, no ExifTool process of any of the four daemons.
-    const leftovers = [...fs.readdirSync(inbox()), ...fs.readdirSync(path.join(data(), 'telegram'), { recursive: true }).map(String)].filter((f) => /phototag-tmp|_exiftool_tmp|_original$/u.test(f));
+    const leftovers = [
+      ...fs.readdirSync(inbox()),
+      ...fs.readdirSync(path.join(data(), 'telegram'), { recursive: true }).map(String),
+    ].filter((f) => /phototag-tmp|_exiftool_tmp|_original$/u.test(f));
     expect(leftovers).toEqual([]);
     expect(exiftools.length).toBeGreaterThan(0);
     // A daemon cut off at serve.shutdownSeconds leaves its ExifTool to the watchdog, which ends it within ~3 s of

@@ -26,7 +26,8 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
-const calls = (method: string, chat: number): Call[] => (telegram?.state.calls ?? []).filter((c: Call) => c.method === method && Number(c.body.chat_id) === chat);
+const calls = (method: string, chat: number): Call[] =>
+  (telegram?.state.calls ?? []).filter((c: Call) => c.method === method && Number(c.body.chat_id) === chat);
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -43,9 +44,19 @@ beforeAll(async () => {
   port = await freePort(); // nothing listens there yet: the Bot API is unreachable when serve starts
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
-    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, telegram: { allowedUsers: [OWNER], apiRoot: `http://127.0.0.1:${port}`, maxFileMb: 0.5 } }),
+    JSON.stringify({
+      provider: 'openai',
+      baseUrl: fake.url,
+      model: 'fake/vision',
+      rpm: 0,
+      telegram: { allowedUsers: [OWNER], apiRoot: `http://127.0.0.1:${port}`, maxFileMb: 0.5 },
+    }),
   );
-  served = await startServe(['--config', 'phototag.config.json', '--data-dir', 'rel-data'], { HOME: dir, PHOTOTAG_API_KEY: 'sk-edges', TELEGRAM_BOT_TOKEN: TOKEN }, { cwd: dir });
+  served = await startServe(
+    ['--config', 'phototag.config.json', '--data-dir', 'rel-data'],
+    { HOME: dir, PHOTOTAG_API_KEY: 'sk-edges', TELEGRAM_BOT_TOKEN: TOKEN },
+    { cwd: dir },
+  );
 });
 afterAll(async () => {
   served.child.kill('SIGTERM');
@@ -71,7 +82,12 @@ describe('the Telegram bot at the edges', () => {
     await until(async () => (await ready()).status === 200, 'the bot to connect');
     expect((await ready()).body.checks.telegram).toBe('long polling');
 
-    telegram.send({ from: OWNER, fileId: 'small', name: 'small.jpg', bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg')) });
+    telegram.send({
+      from: OWNER,
+      fileId: 'small',
+      name: 'small.jpg',
+      bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg')),
+    });
     await until(() => calls('sendDocument', OWNER).length === 1, 'the answer');
     expect(fs.readdirSync(path.join(dir, 'rel-data', 'telegram', String(OWNER))).some((f) => f.endsWith('-small.jpg'))).toBe(true);
   }, 90_000);
@@ -80,7 +96,10 @@ describe('the Telegram bot at the edges', () => {
     const modelCalls = fake.state.calls.length;
     const big = Buffer.concat([fs.readFileSync(path.join(CORPUS, 'jpeg/fujifilm-finepix2650.jpg')), Buffer.alloc(600 * 1024)]);
     telegram!.send({ from: OWNER, fileId: 'liar', name: 'liar.jpg', bytes: big, size: 1000 });
-    await until(() => calls('sendMessage', OWNER).some((c) => c.body.text === 'liar.jpg is larger than 0.5 MB; I stopped downloading it.'), 'the refusal');
+    await until(
+      () => calls('sendMessage', OWNER).some((c) => c.body.text === 'liar.jpg is larger than 0.5 MB; I stopped downloading it.'),
+      'the refusal',
+    );
     expect(fs.readdirSync(path.join(dir, 'rel-data', 'telegram', String(OWNER))).filter((f) => f.includes('liar'))).toEqual([]);
     expect(fake.state.calls.length).toBe(modelCalls);
   });
@@ -95,7 +114,9 @@ describe('the Telegram bot at the edges', () => {
   it('never shows a server path in a reason', () => {
     const file = '/var/lib/phototag/telegram/9001/1733-IMG_1.jpg';
     expect(withoutPaths(`cannot read ${file}: EACCES`, file, 'IMG_1.jpg')).toBe('cannot read IMG_1.jpg: EACCES');
-    expect(withoutPaths('exiftool: Error opening /tmp/exiftool-x/some.tmp (read-only)', file, 'IMG_1.jpg')).toBe('exiftool: Error opening some.tmp (read-only)');
+    expect(withoutPaths('exiftool: Error opening /tmp/exiftool-x/some.tmp (read-only)', file, 'IMG_1.jpg')).toBe(
+      'exiftool: Error opening some.tmp (read-only)',
+    );
     expect(withoutPaths('image/jpeg is fine, en/ru too', file, 'IMG_1.jpg')).toBe('image/jpeg is fine, en/ru too');
   });
 });

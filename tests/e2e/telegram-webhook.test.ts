@@ -30,9 +30,24 @@ beforeAll(async () => {
   port = await freePort();
   fs.writeFileSync(
     path.join(dir, 'phototag.config.json'),
-    JSON.stringify({ provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, telegram: { allowedUsers: [OWNER], apiRoot: telegram.apiRoot, webhook: { url: 'https://photos.example.org', port, path: '/tg-hook' } } }),
+    JSON.stringify({
+      provider: 'openai',
+      baseUrl: fake.url,
+      model: 'fake/vision',
+      rpm: 0,
+      telegram: {
+        allowedUsers: [OWNER],
+        apiRoot: telegram.apiRoot,
+        webhook: { url: 'https://photos.example.org', port, path: '/tg-hook' },
+      },
+    }),
   );
-  served = await startServe(['--config', path.join(dir, 'phototag.config.json')], { HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-tg', TELEGRAM_BOT_TOKEN: TOKEN });
+  served = await startServe(['--config', path.join(dir, 'phototag.config.json')], {
+    HOME: dir,
+    PHOTOTAG_DATA_DIR: path.join(dir, 'data'),
+    PHOTOTAG_API_KEY: 'sk-tg',
+    TELEGRAM_BOT_TOKEN: TOKEN,
+  });
 });
 afterAll(async () => {
   served?.child.kill('SIGTERM');
@@ -46,13 +61,18 @@ describe('the Telegram bot in webhook mode', () => {
   it('registers its webhook with a secret, refuses unsigned posts, and answers signed updates', async () => {
     expect(telegram.state.webhook.url).toBe('https://photos.example.org/tg-hook');
     expect(telegram.state.webhook.secret).toMatch(/^[0-9a-f]{48}$/);
-    const unsigned = await fetch(`http://127.0.0.1:${port}/tg-hook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"update_id": 1}' });
+    const unsigned = await fetch(`http://127.0.0.1:${port}/tg-hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"update_id": 1}',
+    });
     expect(unsigned.status).toBe(403);
 
     telegram.state.webhookLocal = `http://127.0.0.1:${port}/tg-hook`;
     telegram.send({ from: OWNER, fileId: 'w1', name: 'hook.jpg', bytes: fs.readFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg')) });
     const deadline = Date.now() + 20_000;
-    while (!telegram.state.calls.some((c: { method: string }) => c.method === 'sendDocument') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!telegram.state.calls.some((c: { method: string }) => c.method === 'sendDocument') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(telegram.state.calls.filter((c: { method: string }) => c.method === 'sendDocument')).toHaveLength(1);
     expect(telegram.state.polls).toBe(0); // webhook mode: no long polling
   });

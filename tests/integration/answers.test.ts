@@ -49,31 +49,46 @@ describe("a person's edit made while the model thinks", () => {
   it.each([
     ['by default', false],
     ['even with --overwrite', true],
-  ])('is kept %s: the plan is made again from the new metadata, their title stays and their keyword joins the AI ones', async (_, overwrite) => {
-    const dir = workDir();
-    const [photo] = copyCorpus(dir, ['jpeg/nikon-d5000.jpg']);
-    let release!: () => void;
-    const hold = new Promise<void>((resolve) => (release = resolve));
-    fake.push({ type: 'ok', hold });
-    const calls = fake.state.calls.length;
-    const running = tagFiles([photo!], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), overwrite });
-    try {
-      await callsReach(calls + 1);
-      // Written by another program while the answer is on its way.
-      await testExifTool().write(photo!, {}, { writeArgs: ['-XMP-dc:Title=Grandma at the lake', '-XMP-dc:Subject+=grandma', '-IPTC:Keywords+=grandma', '-IPTC:CodedCharacterSet=UTF8', '-overwrite_original'] });
-    } finally {
-      release();
-    }
-    const { outcomes } = await running;
-    expect(outcomes.get(photo!)?.status).toBe('done');
-    const tags = await readTags(photo!);
-    expect(tags['XMP-dc:Title']).toBe('Grandma at the lake');
-    expect(tags['IPTC:ObjectName']).toBeUndefined();
-    expect(list(tags['XMP-dc:Subject'])[0]).toBe('grandma');
-    expect(list(tags['XMP-dc:Subject'])).toContain('landscape');
-    expect(list(tags['IPTC:Keywords'])).toEqual(list(tags['XMP-dc:Subject']));
-    expect(tags['XMP-dc:Description']).toBe('A photograph of width 858x570.');
-  });
+  ])(
+    'is kept %s: the plan is made again from the new metadata, their title stays and their keyword joins the AI ones',
+    async (_, overwrite) => {
+      const dir = workDir();
+      const [photo] = copyCorpus(dir, ['jpeg/nikon-d5000.jpg']);
+      let release!: () => void;
+      const hold = new Promise<void>((resolve) => (release = resolve));
+      fake.push({ type: 'ok', hold });
+      const calls = fake.state.calls.length;
+      const running = tagFiles([photo!], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), overwrite });
+      try {
+        await callsReach(calls + 1);
+        // Written by another program while the answer is on its way.
+        await testExifTool().write(
+          photo!,
+          {},
+          {
+            writeArgs: [
+              '-XMP-dc:Title=Grandma at the lake',
+              '-XMP-dc:Subject+=grandma',
+              '-IPTC:Keywords+=grandma',
+              '-IPTC:CodedCharacterSet=UTF8',
+              '-overwrite_original',
+            ],
+          },
+        );
+      } finally {
+        release();
+      }
+      const { outcomes } = await running;
+      expect(outcomes.get(photo!)?.status).toBe('done');
+      const tags = await readTags(photo!);
+      expect(tags['XMP-dc:Title']).toBe('Grandma at the lake');
+      expect(tags['IPTC:ObjectName']).toBeUndefined();
+      expect(list(tags['XMP-dc:Subject'])[0]).toBe('grandma');
+      expect(list(tags['XMP-dc:Subject'])).toContain('landscape');
+      expect(list(tags['IPTC:Keywords'])).toEqual(list(tags['XMP-dc:Subject']));
+      expect(tags['XMP-dc:Description']).toBe('A photograph of width 858x570.');
+    },
+  );
 });
 
 describe('nothing unbounded or invisible reaches a photo', () => {

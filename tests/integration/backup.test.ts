@@ -41,17 +41,49 @@ describe('backup while a scan writes', () => {
   it('is a consistent snapshot that restores into a fresh data dir with the same stats', async () => {
     const library = path.join(dir, 'library');
     fs.mkdirSync(library);
-    const files = copyCorpus(library, ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'sony-dsc-hx5v-gps.jpg', 'panasonic-dmc-lc70.jpg'].map((n) => `jpeg/${n}`));
+    const files = copyCorpus(
+      library,
+      [
+        'htc-desire-gps.jpg',
+        'nikon-d5000.jpg',
+        'olympus-pen-e-p3.jpg',
+        'fujifilm-finepix2650.jpg',
+        'sony-dsc-hx5v-gps.jpg',
+        'panasonic-dmc-lc70.jpg',
+      ].map((n) => `jpeg/${n}`),
+    );
     const data = path.join(dir, 'live-data');
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'scan', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--concurrency', '1', '--json', library], {
-      env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: SECRET },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/phototag.js'),
+        'scan',
+        '--provider',
+        'openai',
+        '--base-url',
+        fake.url,
+        '--model',
+        'fake/vision',
+        '--concurrency',
+        '1',
+        '--json',
+        library,
+      ],
+      {
+        env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: data, PHOTOTAG_API_KEY: SECRET },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const finished = new Promise((resolve) => child.on('close', resolve));
     while (out.split('\n').filter(Boolean).length < 2) await new Promise((r) => setTimeout(r, 20));
     const doneBefore = out.split('\n').filter(Boolean).length;
-    const { file, manifest } = await createBackup({ dataDir: data, dir: path.join(dir, 'archives'), config: { apiKey: SECRET, languages: ['en'] }, version: 'test' });
+    const { file, manifest } = await createBackup({
+      dataDir: data,
+      dir: path.join(dir, 'archives'),
+      config: { apiKey: SECRET, languages: ['en'] },
+      version: 'test',
+    });
     const doneAfter = out.split('\n').filter(Boolean).length;
     await finished;
     expect(doneAfter).toBeLessThan(files.length); // the scan really was still writing
@@ -82,7 +114,12 @@ describe('archives', () => {
     const store = Store.inDataDir(data);
     store.jobs.recordOutcome({ path: '/photos/a.jpg', size: 1, mtimeMs: 1, status: 'done', source: 'cli', title: 'A', keywords: ['x'] });
     store.close();
-    const { file } = await createBackup({ dataDir: data, dir: path.join(data, 'archives'), config: { apiKey: SECRET, telegram: { token: '123456:ABC-bot-token', allowedUsers: [1] }, model: 'auto' }, version: 'test' });
+    const { file } = await createBackup({
+      dataDir: data,
+      dir: path.join(data, 'archives'),
+      config: { apiKey: SECRET, telegram: { token: '123456:ABC-bot-token', allowedUsers: [1] }, model: 'auto' },
+      version: 'test',
+    });
     return { data, file };
   }
 
@@ -119,7 +156,13 @@ describe('archives', () => {
     delete expected.telegram!.token;
     delete expected.serve!.token;
     expect(saved).toEqual(expected);
-    expect(saved).toMatchObject({ maxKeywords: 12, bannedKeywords: ['nsfw'], requiredKeywords: ['studio'], folderKeywords: { '/photos/paris': ['Paris'] }, serve: { tokenFile: '/etc/phototag/token' } });
+    expect(saved).toMatchObject({
+      maxKeywords: 12,
+      bannedKeywords: ['nsfw'],
+      requiredKeywords: ['studio'],
+      folderKeywords: { '/photos/paris': ['Paris'] },
+      serve: { tokenFile: '/etc/phototag/token' },
+    });
     const raw = JSON.stringify(saved);
     for (const secret of [SECRET, 'ABC-bot-token', 'serve-token-0123456789']) expect(raw).not.toContain(secret);
     // The restored config is valid as it is.
@@ -128,7 +171,12 @@ describe('archives', () => {
 
   it.each([
     ['truncated', (bytes: Buffer) => bytes.subarray(0, Math.floor(bytes.length / 2)), /damaged or not a phototag backup/],
-    ['corrupted', (bytes: Buffer) => Buffer.concat([bytes.subarray(0, 200), Buffer.from(bytes.subarray(200, 260).map((b) => b ^ 0xff)), bytes.subarray(260)]), /damaged/],
+    [
+      'corrupted',
+      (bytes: Buffer) =>
+        Buffer.concat([bytes.subarray(0, 200), Buffer.from(bytes.subarray(200, 260).map((b) => b ^ 0xff)), bytes.subarray(260)]),
+      /damaged/,
+    ],
     ['not an archive', () => Buffer.from('hello'), /damaged or not a phototag backup/],
   ])('refuses a %s archive with a clear message and leaves the current database untouched', async (_name, damage, message) => {
     const { data, file } = await archive(`damaged-${_name.replace(/ /g, '-')}`);
@@ -178,7 +226,9 @@ describe('archives', () => {
     const db = new Database(path.join(old, 'phototag.db'));
     db.exec(MIGRATIONS[0]!);
     db.pragma('user_version = 1');
-    db.prepare(`INSERT INTO photos (path, status, source, title, created_at, updated_at) VALUES ('/old/p.jpg', 'done', 'scan', 'Old title', ?, ?)`).run(Date.now(), Date.now());
+    db.prepare(
+      `INSERT INTO photos (path, status, source, title, created_at, updated_at) VALUES ('/old/p.jpg', 'done', 'scan', 'Old title', ?, ?)`,
+    ).run(Date.now(), Date.now());
     db.close();
     const { file, manifest } = await createBackup({ dataDir: old, dir: old, config: {}, version: 'old' });
     expect(manifest.schemaVersion).toBe(1);
@@ -196,7 +246,14 @@ describe('prune', () => {
   it("deletes only phototag's own archives older than the limit, keeping the newest", () => {
     const folder = path.join(dir, 'prune');
     fs.mkdirSync(folder);
-    const names = ['phototag-20261101-030000.tar.gz', 'phototag-20261115-030000.tar.gz', 'phototag-20261122-030000.tar.gz', 'phototag-20261126-030000.tar.gz', 'phototag-20261127-030000.tar.gz', 'phototag-20261127-030000-1.tar.gz'];
+    const names = [
+      'phototag-20261101-030000.tar.gz',
+      'phototag-20261115-030000.tar.gz',
+      'phototag-20261122-030000.tar.gz',
+      'phototag-20261126-030000.tar.gz',
+      'phototag-20261127-030000.tar.gz',
+      'phototag-20261127-030000-1.tar.gz',
+    ];
     const others = ['notes.txt', 'phototag-old.tar.gz', 'phototag-20200101-000000.tar.gz.partial', 'photo.jpg', 'phototag.db'];
     for (const name of [...names, ...others]) fs.writeFileSync(path.join(folder, name), name);
     const removed = pruneBackups(folder, { keepDays: 7, keep: 1, now: new Date(2026, 10, 27, 12) });
@@ -205,6 +262,11 @@ describe('prune', () => {
     // --keep wins over age: the newest archives stay even when all are old.
     const all = pruneBackups(folder, { keepDays: 0, keep: 2, now: new Date(2027, 0, 1) });
     expect(all).toHaveLength(2);
-    expect(fs.readdirSync(folder).filter((f) => /^phototag-\d/.test(f) && f.endsWith('.tar.gz')).sort()).toEqual(['phototag-20261127-030000-1.tar.gz', 'phototag-20261127-030000.tar.gz']);
+    expect(
+      fs
+        .readdirSync(folder)
+        .filter((f) => /^phototag-\d/.test(f) && f.endsWith('.tar.gz'))
+        .sort(),
+    ).toEqual(['phototag-20261127-030000-1.tar.gz', 'phototag-20261127-030000.tar.gz']);
   });
 });

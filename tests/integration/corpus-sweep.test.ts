@@ -14,15 +14,52 @@ import { startFakeOpenAI } from '../support/fake-openai.mjs';
 const BIN = path.join(ROOT, 'bin', 'phototag.js');
 const EXIFTOOL = path.join(path.dirname(createRequire(import.meta.url).resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
 /** ExifTool's RAW file types: they get a sidecar, and their pixels come from an embedded preview. */
-const RAW = new Set(['3FR', 'ARI', 'ARQ', 'ARW', 'CR2', 'CR3', 'CRM', 'CRW', 'CS1', 'DCR', 'DNG', 'EIP', 'ERF', 'FFF', 'GPR', 'IIQ', 'K25', 'KDC', 'MEF', 'MOS', 'MRW', 'NEF', 'NRW', 'ORF', 'ORI', 'PEF', 'RAF', 'RAW', 'RW2', 'RWL', 'SR2', 'SRF', 'SRW', 'X3F']);
+const RAW = new Set([
+  '3FR',
+  'ARI',
+  'ARQ',
+  'ARW',
+  'CR2',
+  'CR3',
+  'CRM',
+  'CRW',
+  'CS1',
+  'DCR',
+  'DNG',
+  'EIP',
+  'ERF',
+  'FFF',
+  'GPR',
+  'IIQ',
+  'K25',
+  'KDC',
+  'MEF',
+  'MOS',
+  'MRW',
+  'NEF',
+  'NRW',
+  'ORF',
+  'ORI',
+  'PEF',
+  'RAF',
+  'RAW',
+  'RW2',
+  'RWL',
+  'SR2',
+  'SRF',
+  'SRW',
+  'X3F',
+]);
 /** The model's text in an en+ru run (fake server): nothing else may change. */
-const OWNED = /^(XMP-dc:(Title|Description)(-.+)?|XMP-dc:Subject|XMP-lr:HierarchicalSubject|XMP-digiKam:TagsList|XMP-microsoft:LastKeywordXMP|IPTC:(ObjectName|Caption-Abstract|Keywords|CodedCharacterSet|ApplicationRecordVersion)|IFD0:ImageDescription)$/u;
+const OWNED =
+  /^(XMP-dc:(Title|Description)(-.+)?|XMP-dc:Subject|XMP-lr:HierarchicalSubject|XMP-digiKam:TagsList|XMP-microsoft:LastKeywordXMP|IPTC:(ObjectName|Caption-Abstract|Keywords|CodedCharacterSet|ApplicationRecordVersion)|IFD0:ImageDescription)$/u;
 /**
  * Not metadata of the photo: the file system, ExifTool's own notes and composites, pointers and sizes that
  * move when metadata grows, which chunks a WebP holds, and the pointer to extended XMP (ExifTool merges
  * extended XMP into the main packet when it fits; every property in it is still compared).
  */
-const NOT_CONTENT = /^(SourceFile|(System|File|Composite|ExifTool):.*|XMP-x:XMPToolkit|Photoshop:IPTCDigest|QuickTime:MediaDataSize|RIFF:WebP_Flags|XMP-xmpNote:HasExtendedXMP|.*(Offset|Offsets|Start|ByteCount|ByteCounts|Length)$)/u;
+const NOT_CONTENT =
+  /^(SourceFile|(System|File|Composite|ExifTool):.*|XMP-x:XMPToolkit|Photoshop:IPTCDigest|QuickTime:MediaDataSize|RIFF:WebP_Flags|XMP-xmpNote:HasExtendedXMP|.*(Offset|Offsets|Start|ByteCount|ByteCounts|Length)$)/u;
 
 interface Photo {
   /** Relative to the corpus. */
@@ -75,12 +112,14 @@ function run(command: string, args: string[], input?: Buffer): Promise<{ code: n
 async function inBatches<T, R>(items: T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: size }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!);
+      }
+    }),
+  );
   return results;
 }
 
@@ -90,11 +129,23 @@ async function judge(names: string[]): Promise<Photo[]> {
   const written = path.join(dir, 'written');
   const previews = path.join(dir, 'previews');
   for (const folder of [dir, written, previews]) fs.mkdirSync(folder);
-  const info = spawnSync(EXIFTOOL, ['-j', '-q', '-q', '-File:FileType', '-File:FileTypeExtension', '-ExifTool:Warning', ...names.map((n) => path.join(CORPUS, n))], { encoding: 'utf8' });
-  const types = new Map((JSON.parse(info.stdout) as { SourceFile: string; FileType?: string; FileTypeExtension?: string; Warning?: string }[]).map((r) => [path.resolve(r.SourceFile), r]));
+  const info = spawnSync(
+    EXIFTOOL,
+    ['-j', '-q', '-q', '-File:FileType', '-File:FileTypeExtension', '-ExifTool:Warning', ...names.map((n) => path.join(CORPUS, n))],
+    { encoding: 'utf8' },
+  );
+  const types = new Map(
+    (JSON.parse(info.stdout) as { SourceFile: string; FileType?: string; FileTypeExtension?: string; Warning?: string }[]).map((r) => [
+      path.resolve(r.SourceFile),
+      r,
+    ]),
+  );
   const entries = names.map((name, index) => {
     const found = types.get(path.join(CORPUS, name));
-    const type = (found?.FileType ?? '').replace(/\s*\(.*\)\s*/u, ' ').trim().toUpperCase();
+    const type = (found?.FileType ?? '')
+      .replace(/\s*\(.*\)\s*/u, ' ')
+      .trim()
+      .toUpperCase();
     // Named for its content, as ExifTool needs (a JPEG named .nef is still a JPEG).
     const copy = path.join(dir, `${index}.${(found?.FileTypeExtension ?? 'bin').toLowerCase()}`);
     fs.copyFileSync(path.join(CORPUS, name), copy);
@@ -104,11 +155,27 @@ async function judge(names: string[]): Promise<Photo[]> {
   const raws = entries.filter((e) => e.raw);
   const others = entries.filter((e) => !e.raw);
   // Plain ExifTool: into the file itself, or a sidecar for RAW.
-  const inFile = spawnSync(EXIFTOOL, ['-m', '-XMP-dc:Title=probe', '-o', `${written}/`, ...others.map((e) => e.copy)], { encoding: 'utf8' });
-  const sidecars = spawnSync(EXIFTOOL, ['-m', '-XMP-dc:Title=probe', '-o', `${written}/%f.xmp`, ...raws.map((e) => e.copy)], { encoding: 'utf8' });
+  const inFile = spawnSync(EXIFTOOL, ['-m', '-XMP-dc:Title=probe', '-o', `${written}/`, ...others.map((e) => e.copy)], {
+    encoding: 'utf8',
+  });
+  const sidecars = spawnSync(EXIFTOOL, ['-m', '-XMP-dc:Title=probe', '-o', `${written}/%f.xmp`, ...raws.map((e) => e.copy)], {
+    encoding: 'utf8',
+  });
   const refusals = `${inFile.stderr}\n${sidecars.stderr}`.split('\n');
-  spawnSync(EXIFTOOL, ['-q', '-q', '-b', '-PreviewImage', '-JpgFromRaw', '-OtherImage', '-W', `${previews}/%f_%t.jpg`, ...raws.map((e) => e.copy)]);
-  const previewSizes = spawnSync('identify', ['-format', '%f %w %h\n', ...fs.readdirSync(previews).map((f) => path.join(previews, f))], { encoding: 'utf8' }).stdout;
+  spawnSync(EXIFTOOL, [
+    '-q',
+    '-q',
+    '-b',
+    '-PreviewImage',
+    '-JpgFromRaw',
+    '-OtherImage',
+    '-W',
+    `${previews}/%f_%t.jpg`,
+    ...raws.map((e) => e.copy),
+  ]);
+  const previewSizes = spawnSync('identify', ['-format', '%f %w %h\n', ...fs.readdirSync(previews).map((f) => path.join(previews, f))], {
+    encoding: 'utf8',
+  }).stdout;
 
   return inBatches(entries, 2, async (entry): Promise<Photo> => {
     const out = path.join(written, entry.raw ? `${entry.index}.xmp` : path.basename(entry.copy));
@@ -139,12 +206,31 @@ async function judge(names: string[]): Promise<Photo[]> {
 async function tagAll(dir: string, extra: string[]): Promise<Map<string, Record<string, unknown>>> {
   const files = photos.map((p) => path.join(dir, p.name));
   const result = await run(process.execPath, [
-    BIN, 'tag', '--provider', 'openai', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0',
-    '--data-dir', path.join(dir, '.data'), '--lang', 'en,ru', '--concurrency', '2', '--json', ...extra, ...files,
+    BIN,
+    'tag',
+    '--provider',
+    'openai',
+    '--base-url',
+    fake.url,
+    '--model',
+    'fake/vision',
+    '--rpm',
+    '0',
+    '--data-dir',
+    path.join(dir, '.data'),
+    '--lang',
+    'en,ru',
+    '--concurrency',
+    '2',
+    '--json',
+    ...extra,
+    ...files,
   ]);
   const lines = result.stdout.split('\n').filter((line) => line !== '');
   for (const line of lines) expect(() => JSON.parse(line), `stdout line is not JSON: ${line}`).not.toThrow();
-  const outcomes = new Map(lines.map((line) => JSON.parse(line) as Record<string, unknown>).map((o) => [path.relative(dir, String(o.file)), o]));
+  const outcomes = new Map(
+    lines.map((line) => JSON.parse(line) as Record<string, unknown>).map((o) => [path.relative(dir, String(o.file)), o]),
+  );
   expect([...outcomes.keys()].sort(), result.stderr).toEqual(photos.map((p) => p.name).sort());
   return outcomes;
 }
@@ -209,7 +295,8 @@ describe.each([
       const file = path.join(dir, photo.name);
       const reason = String(outcome.error ?? outcome.reason ?? '');
       if (photo.writable && photo.viewable) {
-        if (outcome.status === 'failed') problems.push(`${photo.name} (${photo.type}) failed although ExifTool writes it and it decodes: ${reason}`);
+        if (outcome.status === 'failed')
+          problems.push(`${photo.name} (${photo.type}) failed although ExifTool writes it and it decodes: ${reason}`);
       } else if (outcome.status === 'done' && !photo.raw) {
         problems.push(`${photo.name} was written although ${photo.why}`);
       } else if (outcome.status === 'failed' && (reason === '' || reason.includes('\n') || reason.length > 300)) {
@@ -218,12 +305,16 @@ describe.each([
       if (hashBefore.get(file) !== hashAfter.get(file)) problems.push(`${photo.name}: image data changed`);
       for (const change of lostOrChanged(before.get(file)!, after.get(file))) problems.push(`${photo.name}: ${change}`);
     }
-    const leftovers = fs.readdirSync(dir, { recursive: true }).map(String).filter((name) => path.basename(name).startsWith('.phototag-tmp-'));
+    const leftovers = fs
+      .readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((name) => path.basename(name).startsWith('.phototag-tmp-'));
     expect(leftovers).toEqual([]);
     expect(problems).toEqual([]);
     // The sweep did tag something in every format family that ExifTool writes.
     const doneTypes = new Set(photos.filter((p) => outcomes.get(p.name)!.status === 'done').map((p) => p.type));
-    for (const type of ['JPEG', 'TIFF', 'PNG', 'WEBP', 'GIF', 'HEIC', 'AVIF', 'MPO', 'CR3']) if (mode === '--force') expect(doneTypes).toContain(type);
+    for (const type of ['JPEG', 'TIFF', 'PNG', 'WEBP', 'GIF', 'HEIC', 'AVIF', 'MPO', 'CR3'])
+      if (mode === '--force') expect(doneTypes).toContain(type);
   }, 480_000);
 });
 
@@ -232,8 +323,16 @@ describe.each([
  * a digest of the pixels ImageMagick decodes.
  */
 function imageHashes(files: string[]): Map<string, string> {
-  const result = spawnSync(EXIFTOOL, ['-j', '-q', '-q', '-api', 'ImageHashType=SHA256', '-ImageDataHash', ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const hashes = new Map((JSON.parse(result.stdout || '[]') as { SourceFile: string; ImageDataHash?: string }[]).map((r) => [path.resolve(r.SourceFile), r.ImageDataHash ?? '']));
+  const result = spawnSync(EXIFTOOL, ['-j', '-q', '-q', '-api', 'ImageHashType=SHA256', '-ImageDataHash', ...files], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const hashes = new Map(
+    (JSON.parse(result.stdout || '[]') as { SourceFile: string; ImageDataHash?: string }[]).map((r) => [
+      path.resolve(r.SourceFile),
+      r.ImageDataHash ?? '',
+    ]),
+  );
   for (const file of files) {
     if (hashes.get(file)) continue;
     const pixels = spawnSync('convert', [file, 'rgba:-'], { maxBuffer: 256 * 1024 * 1024 });

@@ -62,14 +62,23 @@ describe('provider faults', () => {
     const file = photo();
     fake.push({ type: 'hang' }, { type: 'hang' });
     const { outcomes } = await tagFiles([file], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), timeoutSeconds: 1, maxAttempts: 2 });
-    expect(outcomes.get(file)).toMatchObject({ status: 'failed', errorKind: 'transient', reason: 'fake/vision: the model did not answer in time' });
+    expect(outcomes.get(file)).toMatchObject({
+      status: 'failed',
+      errorKind: 'transient',
+      reason: 'fake/vision: the model did not answer in time',
+    });
   });
 
   it('accepts answers in a code fence, wrapped in prose, or after a reasoning block', async () => {
     const dirFiles = photo();
     const files = [dirFiles, ...copyCorpus(dir, ['jpeg/htc-desire-gps.jpg', 'jpeg/nikon-d5000.jpg'])];
     fake.push({ type: 'fenced' }, { type: 'prose' }, { type: 'reasoning' });
-    const { summary } = await tagFiles(files, { baseUrl: fake.url, dataDir: path.join(dir, 'data'), concurrency: 1, languages: ['en', 'ru'] });
+    const { summary } = await tagFiles(files, {
+      baseUrl: fake.url,
+      dataDir: path.join(dir, 'data'),
+      concurrency: 1,
+      languages: ['en', 'ru'],
+    });
     expect(summary.done).toBe(3);
   });
 
@@ -168,7 +177,9 @@ describe('bad input', () => {
     const { summary, outcomes } = await tagFiles([...bad, good], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
     expect(summary).toMatchObject({ done: 1, failed: bad.length });
     const reason = (f: string) => `${outcomes.get(f)?.errorKind}: ${outcomes.get(f)?.reason}`;
-    expect(reason(truncated!)).toBe('corrupt: cannot decode image: the file is truncated or damaged (VipsJpeg: premature end of JPEG image)');
+    expect(reason(truncated!)).toBe(
+      'corrupt: cannot decode image: the file is truncated or damaged (VipsJpeg: premature end of JPEG image)',
+    );
     expect(reason(png!)).toMatch(/^corrupt: cannot decode image/);
     expect(reason(jxl!)).toBe('unsupported: unsupported format (JXL)');
     expect(reason(readOnly!)).toBe('read-only: file is read-only');
@@ -184,7 +195,10 @@ describe('bad input', () => {
   it('handles names with spaces, quotes, Cyrillic and a leading dash', async () => {
     dir = tempDir();
     const names = ['with space.jpg', `quote's "double".jpg`, 'фото отпуска.jpg', '-leading-dash.jpg'];
-    const files = copyCorpus(dir, names.map((n) => ['jpeg/htc-desire-gps.jpg', n] as [string, string]));
+    const files = copyCorpus(
+      dir,
+      names.map((n) => ['jpeg/htc-desire-gps.jpg', n] as [string, string]),
+    );
     const { summary } = await tagFiles(files, { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
     expect(summary.done).toBe(names.length);
     for (const file of files) expect((await readTags(file))['XMP-dc:Title']).toBe('Photo 776x909');
@@ -216,5 +230,10 @@ function decompressionBomb(): Buffer {
   ihdr.writeUInt32BE(60000, 4);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -48,7 +48,10 @@ describe('scan never leaves the folders it was given', () => {
     fs.mkdirSync(path.join(outside, 'deep'), { recursive: true });
     const [inside] = copyCorpus(root, [[JPEG, 'a.jpg']]);
     const [nested] = copyCorpus(root, [[OTHER, 'sub/b.jpg']]);
-    copyCorpus(outside, [[JPEG, 'victim.jpg'], [OTHER, 'deep/victim2.jpg']]);
+    copyCorpus(outside, [
+      [JPEG, 'victim.jpg'],
+      [OTHER, 'deep/victim2.jpg'],
+    ]);
     fs.symlinkSync(outside, path.join(root, 'root.jpg')); // a folder link named like a photo
     fs.symlinkSync(outside, path.join(root, 'elsewhere'));
     fs.symlinkSync(path.join(outside, 'victim.jpg'), path.join(root, 'linked.jpg'));
@@ -56,7 +59,11 @@ describe('scan never leaves the folders it was given', () => {
     const before = fingerprint(outside);
 
     const skipped: string[] = [];
-    const { summary, outcomes } = await scanFolders([root], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), walk: { onSkip: (file) => skipped.push(file) } as never });
+    const { summary, outcomes } = await scanFolders([root], {
+      baseUrl: fake.url,
+      dataDir: path.join(dir, 'data'),
+      walk: { onSkip: (file) => skipped.push(file) } as never,
+    });
     expect([...outcomes.keys()].sort()).toEqual([inside, nested].sort());
     expect(summary).toMatchObject({ done: 2, failed: 0 });
     expect(fingerprint(outside)).toEqual(before);
@@ -164,7 +171,10 @@ describe('a write keeps what the file is', () => {
 
   it('keeps the modification time by default; --update-mtime gives a new one', async () => {
     dir = tempDir();
-    const [kept, updated] = copyCorpus(dir, [[JPEG, 'kept.jpg'], [OTHER, 'updated.jpg']]);
+    const [kept, updated] = copyCorpus(dir, [
+      [JPEG, 'kept.jpg'],
+      [OTHER, 'updated.jpg'],
+    ]);
     const old = new Date('2019-06-01T12:00:00Z');
     for (const file of [kept!, updated!]) fs.utimesSync(file, old, old);
     await tagFiles([kept!], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
@@ -180,7 +190,10 @@ describe('file names with control characters', () => {
   it('are tagged, printed escaped on one line each, and kept exact in --json', async () => {
     dir = tempDir();
     const names = ['new\nline.jpg', 'esc\u001b[31mred.jpg', 'carriage\rreturn.jpg', 'tab\there.jpg'];
-    const photos = copyCorpus(dir, names.map((n, i) => [i % 2 ? OTHER : JPEG, n] as [string, string]));
+    const photos = copyCorpus(
+      dir,
+      names.map((n, i) => [i % 2 ? OTHER : JPEG, n] as [string, string]),
+    );
     const { summary, outcomes } = await tagFiles(photos, { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
     expect(summary).toMatchObject({ done: 4, failed: 0 });
     for (const photo of photos) {
@@ -196,7 +209,10 @@ describe('file names with control characters', () => {
     const sink = { write: (text: string) => ((out += text), true) } as unknown as NodeJS.WritableStream;
     const reporter = plainReporter({ quietUnchanged: false }, sink, sink);
     for (const outcome of outcomes.values()) reporter.outcome(outcome);
-    const lines = out.trimEnd().split('\n').filter((l) => !l.startsWith('  ! ')); // a warning continues its photo's line
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.startsWith('  ! ')); // a warning continues its photo's line
     expect(lines).toHaveLength(4);
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/u);
     expect(lines.some((l) => l.includes('new\\nline.jpg'))).toBe(true);
@@ -205,7 +221,15 @@ describe('file names with control characters', () => {
     const jsonSink = { write: (text: string) => ((json += text), true) } as unknown as NodeJS.WritableStream;
     const ndjson = jsonReporter(jsonSink, jsonSink);
     for (const outcome of outcomes.values()) ndjson.outcome(outcome);
-    expect(json.trimEnd().split('\n').map((l) => (JSON.parse(l) as { file: string }).file).sort()).toEqual(photos.sort());
-    expect(outcomeLine({ file: '/x/a\u202egpj.exe', status: 'failed', reason: 'bad\nline', durationMs: 0 }, '/x')).toBe('✗ a\\u202egpj.exe: bad\\nline');
+    expect(
+      json
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { file: string }).file)
+        .sort(),
+    ).toEqual(photos.sort());
+    expect(outcomeLine({ file: '/x/a\u202egpj.exe', status: 'failed', reason: 'bad\nline', durationMs: 0 }, '/x')).toBe(
+      '✗ a\\u202egpj.exe: bad\\nline',
+    );
   });
 });

@@ -81,7 +81,9 @@ describe('pay, then fail: found before the model call', () => {
     const [photo] = copyCorpus(dir, [[JPEG, 'many.jpg']]);
     const args = path.join(dir, 'keywords.args');
     fs.writeFileSync(args, Array.from({ length: 5000 }, (_, i) => `-XMP-dc:Subject=kw${i}`).join('\n'));
-    expect(run(path.join('node_modules', 'exiftool-vendored.pl', 'bin', 'exiftool'), ['-q', '-overwrite_original', '-@', args, photo!])).toBe(true);
+    expect(
+      run(path.join('node_modules', 'exiftool-vendored.pl', 'bin', 'exiftool'), ['-q', '-overwrite_original', '-@', args, photo!]),
+    ).toBe(true);
     const digest = sha256(photo!);
     const { outcomes, calls } = await tagCounting([photo!]);
     expect(calls).toBe(0);
@@ -94,7 +96,10 @@ describe('pay, then fail: found before the model call', () => {
     dir = tempDir();
     const [raw] = copyCorpus(dir, [['raw/canon-eos-r6-gps-with-preview.cr3', 'shot.cr3']]);
     const sidecar = path.join(dir, 'shot.xmp');
-    fs.writeFileSync(sidecar, '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description');
+    fs.writeFileSync(
+      sidecar,
+      '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description',
+    );
     const { outcomes, calls } = await tagCounting([raw!]);
     expect(calls).toBe(0);
     expect(outcomes.get(raw!)).toMatchObject({ status: 'failed', errorKind: 'corrupt' });
@@ -130,7 +135,27 @@ function animatedGif(size: number, frames: number): Buffer {
     const chunk = data.subarray(i, i + 255);
     blocks.push(chunk.length, ...chunk);
   }
-  const frame = Buffer.from([0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x2c, 0, 0, 0, 0, ...u16(size), ...u16(size), 0x00, 0x02, ...blocks, 0x00]);
+  const frame = Buffer.from([
+    0x21,
+    0xf9,
+    0x04,
+    0x00,
+    0x0a,
+    0x00,
+    0x00,
+    0x00,
+    0x2c,
+    0,
+    0,
+    0,
+    0,
+    ...u16(size),
+    ...u16(size),
+    0x00,
+    0x02,
+    ...blocks,
+    0x00,
+  ]);
   return Buffer.concat([head, loop, ...Array.from({ length: frames }, () => frame), Buffer.from([0x3b])]);
 }
 

@@ -64,7 +64,11 @@ describe('a provider that misbehaves mid-answer', () => {
     const [file] = photos();
     fake.push({ type: 'stall' }, { type: 'stall' });
     const { outcomes } = await tagFiles([file!], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), timeoutSeconds: 1, maxAttempts: 2 });
-    expect(outcomes.get(file!)).toMatchObject({ status: 'failed', errorKind: 'transient', reason: 'fake/vision: the model did not answer in time' });
+    expect(outcomes.get(file!)).toMatchObject({
+      status: 'failed',
+      errorKind: 'transient',
+      reason: 'fake/vision: the model did not answer in time',
+    });
   }, 30_000);
 
   it('treats a connection reset in the middle of the body as transient', async () => {

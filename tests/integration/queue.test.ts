@@ -37,7 +37,17 @@ describe('the job queue', () => {
     const first = new StoreQueue(db, { source: 'scan', force: false, retryFailed: false });
     const second = new StoreQueue(db, { source: 'scan', force: false, retryFailed: false });
     const item = { path: '/photos/b.jpg', size: 10, mtimeMs: 1000 };
-    const asked = { path: '/photos/c.jpg', size: 10, mtimeMs: 1000, request: { source: 'telegram' as const, telegram: { user: '7', chat: 7, statusMessage: 70, lang: 'ru' as const }, languages: ['ru'], hint: 'Lisbon' } };
+    const asked = {
+      path: '/photos/c.jpg',
+      size: 10,
+      mtimeMs: 1000,
+      request: {
+        source: 'telegram' as const,
+        telegram: { user: '7', chat: 7, statusMessage: 70, lang: 'ru' as const },
+        languages: ['ru'],
+        hint: 'Lisbon',
+      },
+    };
     expect(first.add([item, asked])).toEqual(['queued', 'queued']);
     expect(second.add([item])).toEqual(['busy']);
     expect(second.claim()).toBeUndefined();
@@ -46,7 +56,13 @@ describe('the job queue', () => {
     expect(third.adopted).toMatchObject({ queued: 2, running: 0 });
     expect(third.add([item])).toEqual(['pending']);
     expect(third.claim()?.path).toBe('/photos/b.jpg');
-    expect(third.claim()).toMatchObject({ path: '/photos/c.jpg', source: 'telegram', telegram: { user: '7', chat: 7, statusMessage: 70, lang: 'ru' }, languages: ['ru'], hint: 'Lisbon' });
+    expect(third.claim()).toMatchObject({
+      path: '/photos/c.jpg',
+      source: 'telegram',
+      telegram: { user: '7', chat: 7, statusMessage: 70, lang: 'ru' },
+      languages: ['ru'],
+      hint: 'Lisbon',
+    });
     db.close();
   });
 });

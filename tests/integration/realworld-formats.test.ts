@@ -35,13 +35,25 @@ afterAll(async () => {
 /** A small picture with some structure, as ImageMagick writes it in `format`. */
 function picture(folder: string, name: string, ...convertArgs: string[]): string {
   const file = path.join(folder, name);
-  execFileSync('convert', ['-size', '160x120', 'gradient:skyblue-darkgreen', '-fill', 'orange', '-draw', 'circle 80,60 80,30', ...convertArgs, file]);
+  execFileSync('convert', [
+    '-size',
+    '160x120',
+    'gradient:skyblue-darkgreen',
+    '-fill',
+    'orange',
+    '-draw',
+    'circle 80,60 80,30',
+    ...convertArgs,
+    file,
+  ]);
   return file;
 }
 
 /** Pixels as another decoder (ImageMagick) sees them. */
 function pixelDigest(file: string): string {
-  return createHash('sha256').update(execFileSync('convert', [`${file}[0]`, 'rgba:-'], { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] })).digest('hex');
+  return createHash('sha256')
+    .update(execFileSync('convert', [`${file}[0]`, 'rgba:-'], { maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }))
+    .digest('hex');
 }
 
 async function fileType(file: string): Promise<string> {
@@ -116,7 +128,10 @@ describe('formats ExifTool writes are tagged, judged by content (defect 7)', () 
     const asked = calls();
     const refused = await tagFiles([bmp, bigtiff], { baseUrl: fake.url, dataDir });
     expect(calls()).toBe(asked);
-    expect(refused.outcomes.get(bmp)).toMatchObject({ status: 'failed', reason: 'ExifTool cannot write metadata into BMP files; --sidecar writes an XMP sidecar beside it instead' });
+    expect(refused.outcomes.get(bmp)).toMatchObject({
+      status: 'failed',
+      reason: 'ExifTool cannot write metadata into BMP files; --sidecar writes an XMP sidecar beside it instead',
+    });
     expect(refused.outcomes.get(bigtiff)).toMatchObject({ status: 'failed', reason: expect.stringContaining('--sidecar') });
 
     const { outcomes } = await tagFiles([bmp, bigtiff, psd], { baseUrl: fake.url, dataDir, sidecar: true });
@@ -214,14 +229,20 @@ describe('damaged photos (defect 8)', () => {
     const asked = calls();
     const { outcomes } = await tagFiles([photo!], { baseUrl: fake.url, dataDir });
     expect(calls()).toBe(asked);
-    expect(outcomes.get(photo!)).toMatchObject({ status: 'failed', reason: 'ExifTool cannot write into this file (Truncated mdat atom); --sidecar writes an XMP sidecar beside it instead' });
+    expect(outcomes.get(photo!)).toMatchObject({
+      status: 'failed',
+      reason: 'ExifTool cannot write into this file (Truncated mdat atom); --sidecar writes an XMP sidecar beside it instead',
+    });
   });
 });
 
 describe('keywords: script and case (defects 11, 12)', () => {
   it('drops keywords in another script under a one-language profile, and from each language of a generic run', async () => {
     const { folder, dataDir } = work();
-    const [stock, generic] = copyCorpus(folder, [['jpeg/nikon-d5000.jpg', 'stock.jpg'], ['jpeg/nikon-d5000.jpg', 'generic.jpg']]);
+    const [stock, generic] = copyCorpus(folder, [
+      ['jpeg/nikon-d5000.jpg', 'stock.jpg'],
+      ['jpeg/nikon-d5000.jpg', 'generic.jpg'],
+    ]);
     fake.push({ type: 'ok', keywords: ['dog', 'собака', 'park', 'Hund im Park', 'щенок', 'grass 2024'] });
     await tagFiles([stock!], { baseUrl: fake.url, dataDir, profile: 'adobe-stock' });
     expect(list((await readTags(stock!))['XMP-dc:Subject'])).toEqual(['dog', 'park', 'Hund im Park', 'grass 2024']);

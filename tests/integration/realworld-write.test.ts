@@ -117,7 +117,9 @@ describe('legacy IPTC without a charset marker (Picasa, Photo Mechanic, old Phot
     const legacyNonAscii = Object.entries(before)
       .filter(([tag, value]) => tag.startsWith('IPTC:') && /[^\x00-\x7f]/u.test(JSON.stringify(value)))
       .map(([tag]) => new RegExp(`^Iptc\\.Application2\\.${tag.slice(5).replace(/-/gu, '')}`, 'iu'));
-    expect(lostOrChangedExiv2(beforeExiv2, exiv2Tags(photo!), [/^Iptc\.Application2\.(SubLocation|ProvinceState|City)$/u, ...legacyNonAscii])).toEqual([]);
+    expect(
+      lostOrChangedExiv2(beforeExiv2, exiv2Tags(photo!), [/^Iptc\.Application2\.(SubLocation|ProvinceState|City)$/u, ...legacyNonAscii]),
+    ).toEqual([]);
     if (name.includes('swedish')) expect(exiv2(photo!)).toMatch(/Iptc\.Application2\.Caption\s+String\s+\d+\s+Porträtt på Eva/u);
   });
 
@@ -130,7 +132,17 @@ describe('legacy IPTC without a charset marker (Picasa, Photo Mechanic, old Phot
     const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), languages: ['en', 'ru'] });
     expect(outcomes.get(photo)).toMatchObject({ status: 'done' });
     const after = await readTags(photo);
-    expect(list(after['IPTC:Keywords'])).toEqual(['oldkw', 'landscape', 'outdoor', 'travel', 'nature', '64x48', 'пейзаж', 'природа', 'путешествие']);
+    expect(list(after['IPTC:Keywords'])).toEqual([
+      'oldkw',
+      'landscape',
+      'outdoor',
+      'travel',
+      'nature',
+      '64x48',
+      'пейзаж',
+      'природа',
+      'путешествие',
+    ]);
     expect(after['IPTC:By-line']).toBe('Jürgen Weiß');
     expect(outcomes.get(photo)?.fieldsWritten).not.toContain('IPTC:By-line');
     expect(lostOrChanged(before, await allTags(photo))).toEqual([]);
@@ -140,7 +152,7 @@ describe('legacy IPTC without a charset marker (Picasa, Photo Mechanic, old Phot
 });
 
 describe('IPTC in AFCP/FotoStation trailers (group IPTC2)', () => {
-  it('is a person\'s text: the trailer\'s caption is kept, its keywords stay, its other values stay value for value', async () => {
+  it("is a person's text: the trailer's caption is kept, its keywords stay, its other values stay value for value", async () => {
     const dir = workDir();
     const photo = smallJpeg(dir, 'trailer.jpg');
     exiftool(photo, '-IPTC:Credit=number one', '-IPTC:Keywords=oldkw', '-IPTC:City=Göteborg');
@@ -152,7 +164,12 @@ describe('IPTC in AFCP/FotoStation trailers (group IPTC2)', () => {
       [120, 'Trailer caption'],
     ]);
     const before = await iptcBlocks(photo);
-    expect(before).toMatchObject({ 'IPTC:Credit': 'number one', 'IPTC2:Credit': 'number two', 'IPTC2:TimeCreated': '16:51:00', 'IPTC2:Caption-Abstract': 'Trailer caption' });
+    expect(before).toMatchObject({
+      'IPTC:Credit': 'number one',
+      'IPTC2:Credit': 'number two',
+      'IPTC2:TimeCreated': '16:51:00',
+      'IPTC2:Caption-Abstract': 'Trailer caption',
+    });
     const beforeAll = await allTags(photo);
     const beforeExiv2 = exiv2Tags(photo);
 
@@ -197,7 +214,7 @@ describe('IPTC in AFCP/FotoStation trailers (group IPTC2)', () => {
   });
 });
 
-describe('text in other languages and namespaces is a person\'s text', () => {
+describe("text in other languages and namespaces is a person's text", () => {
   it('a title and description only under a language tag are kept and get no x-default or extra language in front', async () => {
     const dir = workDir();
     const photo = smallJpeg(dir, 'langalt.jpg');
@@ -256,7 +273,14 @@ describe('boilerplate is empty, and a lang-alt always has x-default', () => {
   it('camera filler and make/model descriptions are replaced; a title only in IPTC gets no lonely `ru` entry', async () => {
     const dir = workDir();
     const photo = smallJpeg(dir, 'camera.jpg');
-    exiftool(photo, '-IFD0:Make=NIKON', '-IFD0:Model=COOLPIX P7000', '-IFD0:ImageDescription=NIKON COOLPIX P7000', '-IPTC:ObjectName=My own title', '-IPTC:CodedCharacterSet=UTF8');
+    exiftool(
+      photo,
+      '-IFD0:Make=NIKON',
+      '-IFD0:Model=COOLPIX P7000',
+      '-IFD0:ImageDescription=NIKON COOLPIX P7000',
+      '-IPTC:ObjectName=My own title',
+      '-IPTC:CodedCharacterSet=UTF8',
+    );
     const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), languages: ['en', 'ru'] });
     expect(outcomes.get(photo)).toMatchObject({ status: 'done' });
     const tags = await readTags(photo);
@@ -273,7 +297,14 @@ describe('text with entity-like sequences round-trips byte for byte', () => {
   it('keeps keywords `R&amp;B` and `a &lt; b` and writes a model answer with `&amp;` exactly', async () => {
     const dir = workDir();
     const photo = smallJpeg(dir, 'entities.jpg');
-    exiftool(photo, '-XMP-dc:Subject=R&amp;B', '-XMP-dc:Subject=a &lt; b', '-IPTC:Keywords=R&amp;B', '-IPTC:Keywords=a &lt; b', '-IPTC:CodedCharacterSet=UTF8');
+    exiftool(
+      photo,
+      '-XMP-dc:Subject=R&amp;B',
+      '-XMP-dc:Subject=a &lt; b',
+      '-IPTC:Keywords=R&amp;B',
+      '-IPTC:Keywords=a &lt; b',
+      '-IPTC:CodedCharacterSet=UTF8',
+    );
     expect(list((await readTags(photo))['XMP-dc:Subject'])).toEqual(['R&amp;B', 'a &lt; b']);
     fake.push({ type: 'ok', title: 'Rock &amp; Roll <live> & "loud"', keywords: ['fish &amp; chips', 'salt & pepper', '&#169; 2024'] });
     const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
@@ -288,7 +319,7 @@ describe('text with entity-like sequences round-trips byte for byte', () => {
 });
 
 describe('keyword lists that other programs read first (digiKam, Lightroom, Windows)', () => {
-  it('a new HierarchicalSubject starts with the photo\'s flat keywords, so digiKam still shows them', async () => {
+  it("a new HierarchicalSubject starts with the photo's flat keywords, so digiKam still shows them", async () => {
     const dir = workDir();
     const photo = smallJpeg(dir, 'flat.jpg');
     exiftool(photo, '-XMP-dc:Subject=Lisbon', '-XMP-dc:Subject=tram');
@@ -326,7 +357,10 @@ describe('keyword lists that other programs read first (digiKam, Lightroom, Wind
     const tags = await readTags(photo);
     expect(list(tags['XMP-dc:Subject'])).toEqual(['Lisbon', 'Ana', 'tram', 'street']);
     expect(list(tags['XMP-lr:HierarchicalSubject'])).toEqual(['Places|Lisbon', 'tram', 'street']);
-    const more = (await plainExifTool().readRaw(photo, { readArgs: ['-G1', '-XMP-digiKam:all', '-XMP-microsoft:all'], useMWG: false })) as Record<string, unknown>;
+    const more = (await plainExifTool().readRaw(photo, {
+      readArgs: ['-G1', '-XMP-digiKam:all', '-XMP-microsoft:all'],
+      useMWG: false,
+    })) as Record<string, unknown>;
     expect(list(more['XMP-digiKam:TagsList'])).toEqual(['Places/Lisbon', 'People/Ana', 'tram', 'street']);
     expect(list(more['XMP-microsoft:LastKeywordXMP'])).toEqual(['Lisbon', 'Ana', 'tram', 'street']);
     expect(lostOrChanged(before, await allTags(photo))).toEqual([]);
@@ -335,7 +369,7 @@ describe('keyword lists that other programs read first (digiKam, Lightroom, Wind
   });
 });
 
-describe('ExifTool\'s repairs are reported, and refused where they would drop another program\'s value', () => {
+describe("ExifTool's repairs are reported, and refused where they would drop another program's value", () => {
   const BIN = path.join(ROOT, 'bin', 'phototag.js');
 
   /** An XMP packet embedded as it is (ExifTool would normalise it if it wrote the properties itself). */
@@ -351,7 +385,10 @@ describe('ExifTool\'s repairs are reported, and refused where they would drop an
 
   it('says "[minor] Fixed incorrect URI…" in the result, the --json line and the terminal line', async () => {
     const dir = workDir();
-    const [photo, second] = copyCorpus(dir, ['with-metadata/cjk-utf8-iptc-xmp-exif-xp.jpg', ['with-metadata/cjk-utf8-iptc-xmp-exif-xp.jpg', 'second.jpg']]);
+    const [photo, second] = copyCorpus(dir, [
+      'with-metadata/cjk-utf8-iptc-xmp-exif-xp.jpg',
+      ['with-metadata/cjk-utf8-iptc-xmp-exif-xp.jpg', 'second.jpg'],
+    ]);
     const env = { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), OPENROUTER_API_KEY: 'sk-or-v1-test' };
     const args = ['tag', '--provider', 'openrouter', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0', '--force'];
     // The fake server answers from this process: the CLI runs beside it, never blocking it.
@@ -370,14 +407,20 @@ describe('ExifTool\'s repairs are reported, and refused where they would drop an
     expect(plain.stdout).toMatch(/second\.jpg: tagged/u);
     expect(plain.stdout.split('\n')).toContain('  ! [minor] Fixed incorrect URI for xmlns:MicrosoftPhoto');
     // The Windows keyword list of this file gets the new keywords too.
-    const more = (await plainExifTool().readRaw(photo!, { readArgs: ['-G1', '-XMP-microsoft:all'], useMWG: false })) as Record<string, unknown>;
+    const more = (await plainExifTool().readRaw(photo!, { readArgs: ['-G1', '-XMP-microsoft:all'], useMWG: false })) as Record<
+      string,
+      unknown
+    >;
     expect(list(more['XMP-microsoft:LastKeywordXMP'])).toEqual(['test-中文-', 'landscape', 'outdoor', 'travel', 'nature', '200x200']);
   });
 
   it('refuses a write whose repair would drop a duplicate value of a field phototag does not own; the photo is untouched', async () => {
     const dir = workDir();
     const photo = smallJpeg(dir, 'duplicate.jpg');
-    withXmpPacket(photo, `<rdf:Description rdf:about='' xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'><photoshop:City>Lisbon</photoshop:City><photoshop:City>Porto</photoshop:City></rdf:Description>`);
+    withXmpPacket(
+      photo,
+      `<rdf:Description rdf:about='' xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'><photoshop:City>Lisbon</photoshop:City><photoshop:City>Porto</photoshop:City></rdf:Description>`,
+    );
     const hash = sha256(photo);
     const { outcomes } = await tagFiles([photo], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
     expect(outcomes.get(photo)).toMatchObject({ status: 'failed', errorKind: 'write-failed' });

@@ -27,7 +27,8 @@ afterAll(async () => {
 function library(): { root: string; photos: string[] } {
   dir = tempDir();
   const root = path.join(dir, 'Pictures');
-  for (const sub of ['2026/trip/day 1', '2026/.thumbnails', '2025/@eaDir', '2025/#recycle', 'other']) fs.mkdirSync(path.join(root, sub), { recursive: true });
+  for (const sub of ['2026/trip/day 1', '2026/.thumbnails', '2025/@eaDir', '2025/#recycle', 'other'])
+    fs.mkdirSync(path.join(root, sub), { recursive: true });
   const photos = copyCorpus(root, [
     ['jpeg/htc-desire-gps.jpg', '2026/htc.jpg'],
     ['jpeg/nikon-d5000.jpg', '2026/trip/nikon.JPG'],
@@ -59,7 +60,8 @@ describe('phototag scan', () => {
     expect([...outcomes.keys()].sort()).toEqual([...photos, broken].sort());
     expect(summary).toMatchObject({ found: 6, done: 5, failed: 1 });
     expect(outcomes.get(broken)?.reason).toContain('premature end of JPEG image');
-    for (const photo of photos.filter((p) => !p.endsWith('.CR3'))) expect(String((await readTags(photo))['XMP-dc:Title'])).toMatch(/^Photo \d+x\d+$/);
+    for (const photo of photos.filter((p) => !p.endsWith('.CR3')))
+      expect(String((await readTags(photo))['XMP-dc:Title'])).toMatch(/^Photo \d+x\d+$/);
     expect(fs.existsSync(path.join(root, 'other', 'r6.xmp'))).toBe(true);
     expect((await readTags(path.join(root, '2026/.thumbnails/hidden.jpg')))['XMP-dc:Title']).toBeUndefined();
     // A JPEG is written in the file; a sidecar that happens to share its name is not touched.
@@ -73,7 +75,13 @@ describe('phototag scan', () => {
       for await (const file of walkPhotos([root], options)) files.push(path.relative(root, file));
       return files.sort();
     };
-    expect(await found({})).toEqual(['2025/hopper.png', '2026/htc.jpg', '2026/trip/day 1/olympus.jpeg', '2026/trip/nikon.JPG', 'other/r6.CR3']);
+    expect(await found({})).toEqual([
+      '2025/hopper.png',
+      '2026/htc.jpg',
+      '2026/trip/day 1/olympus.jpeg',
+      '2026/trip/nikon.JPG',
+      'other/r6.CR3',
+    ]);
     expect(await found({ include: ['*.jpg', '*.JPG'] })).toEqual(['2026/htc.jpg', '2026/trip/nikon.JPG']);
     expect(await found({ exclude: ['2026/trip/**'] })).toEqual(['2025/hopper.png', '2026/htc.jpg', 'other/r6.CR3']);
     expect(await found({ exclude: ['trip'] })).toEqual(['2025/hopper.png', '2026/htc.jpg', 'other/r6.CR3']);
@@ -112,17 +120,36 @@ describe('leftovers of a killed run', () => {
 describe('a flaky model server', () => {
   it('every photo ends done or failed with a reason, and retry completes the transient failures', async () => {
     dir = tempDir();
-    const names = ['htc-desire-gps.jpg', 'nikon-d5000.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'sony-dsc-hx5v-gps.jpg', 'panasonic-dmc-lc70.jpg', 'pentax-ist-d-makernote-preview.jpg', 'canon-powershot-a85-orientation8.jpg'];
+    const names = [
+      'htc-desire-gps.jpg',
+      'nikon-d5000.jpg',
+      'olympus-pen-e-p3.jpg',
+      'fujifilm-finepix2650.jpg',
+      'sony-dsc-hx5v-gps.jpg',
+      'panasonic-dmc-lc70.jpg',
+      'pentax-ist-d-makernote-preview.jpg',
+      'canon-powershot-a85-orientation8.jpg',
+    ];
     const files: string[] = [];
     for (let copy = 0; copy < 3; copy++) {
       fs.mkdirSync(path.join(dir, `set${copy}`));
-      files.push(...copyCorpus(path.join(dir, `set${copy}`), names.map((n) => `jpeg/${n}`)));
+      files.push(
+        ...copyCorpus(
+          path.join(dir, `set${copy}`),
+          names.map((n) => `jpeg/${n}`),
+        ),
+      );
       // Distinct content per copy, so no photo is a cache hit of another.
       for (const file of files.slice(-names.length)) fs.appendFileSync(file, Buffer.from(`copy ${copy}`));
     }
     const hashes = new Map(await Promise.all(files.map(async (f) => [f, (await readTags(f))['File:ImageDataHash']] as const)));
     // About 30% of calls fail: 429 with Retry-After, 500, 200-with-error, or no answer at all (timeout).
-    const faults = [{ type: 'http', status: 429, retryAfter: '0' }, { type: 'http', status: 500 }, { type: 'error-200', code: 503 }, { type: 'hang' }] as const;
+    const faults = [
+      { type: 'http', status: 429, retryAfter: '0' },
+      { type: 'http', status: 500 },
+      { type: 'error-200', code: 503 },
+      { type: 'hang' },
+    ] as const;
     let seed = 7;
     let faulted = 0;
     fake.state.fallback = () => {

@@ -26,12 +26,36 @@ function seed(dataDir: string): void {
     ['/p/old.jpg', 'done', 'cli', NOW - 60 * DAY, {}],
   ];
   for (const [file, status, source] of rows) store.jobs.recordOutcome({ path: file, status, source: source as 'cli', size: 1, mtimeMs: 1 });
-  for (const ms of [1000, 2000, 3000, 4000, 10_000]) store.cache.recordModelCall({ provider: 'openrouter', model: 'm/a', ok: ms !== 10_000, ms, tokensIn: 800, tokensOut: 100, cost: 0.001 });
+  for (const ms of [1000, 2000, 3000, 4000, 10_000])
+    store.cache.recordModelCall({
+      provider: 'openrouter',
+      model: 'm/a',
+      ok: ms !== 10_000,
+      ms,
+      tokensIn: 800,
+      tokensOut: 100,
+      cost: 0.001,
+    });
   store.cache.recordModelCall({ provider: 'openrouter', model: 'm/b', ok: true, ms: 1500, tokensIn: 900, tokensOut: 90, cost: 0.002 });
   store.close();
   const db = new Database(path.join(dataDir, 'phototag.db'));
-  const update = db.prepare(`UPDATE photos SET updated_at = @at, tokens_in = @tokens_in, tokens_out = @tokens_out, cost = @cost, cache_hit = @cache_hit, model = @model, error = @error, error_kind = @error_kind, telegram_user = @telegram_user WHERE path = @path`);
-  for (const [file, , , at, extra] of rows) update.run({ path: file, at, tokens_in: 0, tokens_out: 0, cost: 0, cache_hit: 0, model: null, error: null, error_kind: null, telegram_user: null, ...extra });
+  const update = db.prepare(
+    `UPDATE photos SET updated_at = @at, tokens_in = @tokens_in, tokens_out = @tokens_out, cost = @cost, cache_hit = @cache_hit, model = @model, error = @error, error_kind = @error_kind, telegram_user = @telegram_user WHERE path = @path`,
+  );
+  for (const [file, , , at, extra] of rows)
+    update.run({
+      path: file,
+      at,
+      tokens_in: 0,
+      tokens_out: 0,
+      cost: 0,
+      cache_hit: 0,
+      model: null,
+      error: null,
+      error_kind: null,
+      telegram_user: null,
+      ...extra,
+    });
   db.prepare(`UPDATE model_calls SET at = ?`).run(NOW - DAY);
   db.prepare(`INSERT INTO photos (path, status, source, created_at, updated_at) VALUES ('/p/q.jpg', 'queued', 'scan', ?, ?)`).run(NOW, NOW);
   db.close();
@@ -48,12 +72,31 @@ describe('stats', () => {
     const store = Store.inDataDir(path.join(dir, 'data'));
     const stats = computeStats(store, { days: 7 }, NOW);
     store.close();
-    expect(stats.totals).toEqual({ done: 4, skipped: 1, failed: 3, queued: 1, running: 0, cacheHits: 1, callsSaved: 1, tokens: 2790, cost: 0.004 });
+    expect(stats.totals).toEqual({
+      done: 4,
+      skipped: 1,
+      failed: 3,
+      queued: 1,
+      running: 0,
+      cacheHits: 1,
+      callsSaved: 1,
+      tokens: 2790,
+      cost: 0.004,
+    });
     expect(stats.perDay).toHaveLength(7);
     expect(stats.perDay.at(-1)).toMatchObject({ done: 1, skipped: 1, failed: 3 });
     expect(stats.perDay.at(-3)).toMatchObject({ done: 2, failed: 0 });
     expect(stats.perDay[0]).toMatchObject({ done: 0, skipped: 0, failed: 0 });
-    expect(stats.perModel[0]).toMatchObject({ provider: 'openrouter', model: 'm/a', calls: 5, successRate: 0.8, medianMs: 3000, p95Ms: 10_000, tokensIn: 4000, tokensOut: 500 });
+    expect(stats.perModel[0]).toMatchObject({
+      provider: 'openrouter',
+      model: 'm/a',
+      calls: 5,
+      successRate: 0.8,
+      medianMs: 3000,
+      p95Ms: 10_000,
+      tokensIn: 4000,
+      tokensOut: 500,
+    });
     expect(stats.perModel[1]).toMatchObject({ model: 'm/b', calls: 1, medianMs: 1500 });
     expect(stats.failures.map((f) => [f.kind, f.count, f.examples.map((e) => e.file)])).toEqual([
       ['corrupt', 2, ['/p/8.jpg', '/p/6.jpg']],
@@ -77,7 +120,11 @@ describe('stats', () => {
   });
 
   it('the CLI prints tables as text in a pipe and the same numbers as JSON', () => {
-    const run = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'stats', ...args], { env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data') }, encoding: 'utf8' });
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'bin/phototag.js'), 'stats', ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data') },
+        encoding: 'utf8',
+      });
     const json = run(['--json', '--since', '2026-01-01', '--until', '2027-01-01']);
     expect(json.status).toBe(0);
     const stats = JSON.parse(json.stdout);

@@ -46,7 +46,11 @@ describe('context in the prompt', () => {
 
   it('passes the --hint to the model', async () => {
     const [photo] = copyCorpus(dir, [['jpeg/htc-desire-gps.jpg', 'hint.jpg']]);
-    const { config } = await loadConfig({ cwd: dir, env: {}, flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, dataDir: path.join(dir, 'hint-data') } });
+    const { config } = await loadConfig({
+      cwd: dir,
+      env: {},
+      flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, dataDir: path.join(dir, 'hint-data') },
+    });
     const session = await openSession(config, { dryRun: true, source: 'cli', env: { PHOTOTAG_API_KEY: 'k' }, hint: 'Lisbon, tram 28' });
     const start = fake.state.calls.length;
     try {
@@ -86,7 +90,11 @@ describe('review before writing', () => {
     const hashes = [keep, edit, changed].map((f) => sha256(f!));
     const data = path.join(dir, 'review-data');
     const proposals: PhotoOutcome[] = [];
-    const { config } = await loadConfig({ cwd: dir, env: {}, flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, dataDir: data, languages: ['en', 'ru'] } });
+    const { config } = await loadConfig({
+      cwd: dir,
+      env: {},
+      flags: { provider: 'openai', baseUrl: fake.url, model: 'fake/vision', rpm: 0, dataDir: data, languages: ['en', 'ru'] },
+    });
     const dry = await openSession(config, { dryRun: true, source: 'cli', env: { PHOTOTAG_API_KEY: 'k' } });
     try {
       await dry.run([keep!, edit!, changed!], { events: { onOutcome: (o) => proposals.push(o) } });
@@ -106,7 +114,10 @@ describe('review before writing', () => {
     fs.appendFileSync(changed!, Buffer.from('edited in another program'));
 
     const outcomes = new Map<string, PhotoOutcome>();
-    const apply = await openSession({ ...config, languages: ['en', 'ru'] }, { dryRun: false, source: 'cli', env: {}, proposals: reviewed, withoutModel: true });
+    const apply = await openSession(
+      { ...config, languages: ['en', 'ru'] },
+      { dryRun: false, source: 'cli', env: {}, proposals: reviewed, withoutModel: true },
+    );
     const calls = fake.state.calls.length;
     try {
       await apply.run([...reviewed.keys()], { events: { onOutcome: (o) => outcomes.set(o.file, o) } });

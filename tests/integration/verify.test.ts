@@ -32,12 +32,22 @@ describe('image data digest', () => {
   it('agrees with ExifTool that a phototag write leaves the pixels alone, for every in-file format', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    for (const name of ['jpeg/htc-desire-gps.jpg', 'png/hopper-no-exif-xmp.png', 'other/hopper-no-metadata.gif', 'heic/hopper-no-metadata.avif']) {
+    for (const name of [
+      'jpeg/htc-desire-gps.jpg',
+      'png/hopper-no-exif-xmp.png',
+      'other/hopper-no-metadata.gif',
+      'heic/hopper-no-metadata.avif',
+    ]) {
       const [file] = copyCorpus(dir, [name]);
       const format = formatOf((await tool.read(file!)).fileType)!;
       const before = await imageDataHash(file!, format, tool);
       expect(before).toBeTruthy();
-      await writeVerified(tool, { photo: file!, file: file!, create: false, imageDataHash: before, format }, { tags: { 'XMP-dc:Title-x-default': 'Checked' }, reencoded: [], notes: [] }, { keepOriginal: false });
+      await writeVerified(
+        tool,
+        { photo: file!, file: file!, create: false, imageDataHash: before, format },
+        { tags: { 'XMP-dc:Title-x-default': 'Checked' }, reencoded: [], notes: [] },
+        { keepOriginal: false },
+      );
       expect(await imageDataHash(file!, format, tool)).toBe(before);
       expect((await readTags(file!))['XMP-dc:Title']).toBe('Checked');
     }
@@ -53,7 +63,12 @@ describe('verified write', () => {
     const format = formatOf('GIF')!;
     // GIF cannot hold IPTC: ExifTool skips the tag without an error, and only the read-back notices.
     const plan = { tags: { 'XMP-dc:Title-x-default': 'Title', 'IPTC:Keywords': ['lost'] }, reencoded: [], notes: [] };
-    const error = await writeVerified(tool, { photo: gif!, file: gif!, create: false, imageDataHash: await imageDataHash(gif!, format, tool), format }, plan, { keepOriginal: false }).catch((e: unknown) => e);
+    const error = await writeVerified(
+      tool,
+      { photo: gif!, file: gif!, create: false, imageDataHash: await imageDataHash(gif!, format, tool), format },
+      plan,
+      { keepOriginal: false },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PhotoError);
     expect((error as PhotoError).kind).toBe('verify-failed');
     expect((error as Error).message).toContain('IPTC:Keywords');
@@ -66,7 +81,12 @@ describe('verified write', () => {
     dirs.push(dir);
     const [photo] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg']);
     const hash = sha256(photo!);
-    const error = await writeVerified(tool, { photo: photo!, file: photo!, create: false, imageDataHash: 'digest-of-other-pixels', format: formatOf('JPEG')! }, { tags: { 'XMP-dc:Title-x-default': 'x' }, reencoded: [], notes: [] }, { keepOriginal: false }).catch((e: unknown) => e);
+    const error = await writeVerified(
+      tool,
+      { photo: photo!, file: photo!, create: false, imageDataHash: 'digest-of-other-pixels', format: formatOf('JPEG')! },
+      { tags: { 'XMP-dc:Title-x-default': 'x' }, reencoded: [], notes: [] },
+      { keepOriginal: false },
+    ).catch((e: unknown) => e);
     expect((error as PhotoError).kind).toBe('verify-failed');
     expect((error as Error).message).toContain('image data changed');
     expect(sha256(photo!)).toBe(hash);
@@ -79,7 +99,12 @@ describe('verified write', () => {
     const [photo] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg']);
     fs.chmodSync(photo!, 0o640);
     const format = formatOf('JPEG')!;
-    await writeVerified(tool, { photo: photo!, file: photo!, create: false, imageDataHash: await imageDataHash(photo!, format, tool), format }, { tags: { 'XMP-dc:Title-x-default': 'x' }, reencoded: [], notes: [] }, { keepOriginal: false });
+    await writeVerified(
+      tool,
+      { photo: photo!, file: photo!, create: false, imageDataHash: await imageDataHash(photo!, format, tool), format },
+      { tags: { 'XMP-dc:Title-x-default': 'x' }, reencoded: [], notes: [] },
+      { keepOriginal: false },
+    );
     expect(fs.statSync(photo!).mode & 0o777).toBe(0o640);
   });
 });

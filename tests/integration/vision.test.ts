@@ -10,7 +10,15 @@ import { retryFailed, tagFiles } from '../support/harness.js';
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
 const jpeg = fs.readFileSync(path.join(CORPUS, 'jpeg/htc-desire-gps.jpg'));
-const model = (id: string) => ({ id, vision: true, free: true, promptPrice: 0, completionPrice: 0, structuredOutput: true, contextLength: 0 });
+const model = (id: string) => ({
+  id,
+  vision: true,
+  free: true,
+  promptPrice: 0,
+  completionPrice: 0,
+  structuredOutput: true,
+  contextLength: 0,
+});
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -21,7 +29,19 @@ afterAll(async () => {
 });
 
 function client(candidates: string[], fallback: boolean, onPause?: (model: string, until: number) => void): VisionClient {
-  return new VisionClient({ provider: 'openai', baseUrl: fake.url, apiKey: 'k', candidates: candidates.map(model), fallback, timeoutMs: 5000, rpm: 0, breaker: { threshold: 3, cooldownMs: 400 } }, { onPause });
+  return new VisionClient(
+    {
+      provider: 'openai',
+      baseUrl: fake.url,
+      apiKey: 'k',
+      candidates: candidates.map(model),
+      fallback,
+      timeoutMs: 5000,
+      rpm: 0,
+      breaker: { threshold: 3, cooldownMs: 400 },
+    },
+    { onPause },
+  );
 }
 const request = { jpeg, languages: ['en'], maxKeywords: 10 };
 
@@ -45,7 +65,14 @@ describe('circuit breaker', () => {
   it('with auto, moves on to the next model while one is paused', async () => {
     const vision = client(['a/model', 'b/model'], true);
     // a fails three times (each time b answers); then a is skipped without a call.
-    fake.push({ type: 'http', status: 503 }, { type: 'ok' }, { type: 'http', status: 503 }, { type: 'ok' }, { type: 'http', status: 503 }, { type: 'ok' });
+    fake.push(
+      { type: 'http', status: 503 },
+      { type: 'ok' },
+      { type: 'http', status: 503 },
+      { type: 'ok' },
+      { type: 'http', status: 503 },
+      { type: 'ok' },
+    );
     for (let i = 0; i < 3; i++) {
       (vision as unknown as { preferred: number }).preferred = 0;
       await expect(vision.analyze(request)).resolves.toMatchObject({ model: 'b/model' });
@@ -61,7 +88,12 @@ describe('a used-up daily quota', () => {
   it('ends the run cleanly with the rest queued and says when to resume; retry finishes them', async () => {
     const dir = tempDir();
     try {
-      const files = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg', 'jpeg/nikon-d5000.jpg', 'jpeg/olympus-pen-e-p3.jpg', 'jpeg/fujifilm-finepix2650.jpg']);
+      const files = copyCorpus(dir, [
+        'jpeg/htc-desire-gps.jpg',
+        'jpeg/nikon-d5000.jpg',
+        'jpeg/olympus-pen-e-p3.jpg',
+        'jpeg/fujifilm-finepix2650.jpg',
+      ]);
       const data = path.join(dir, 'data');
       fake.push({ type: 'ok' }, { type: 'http', status: 429, message: 'Rate limit exceeded: free-models-per-day' });
       const { summary } = await tagFiles(files, { baseUrl: fake.url, dataDir: data, concurrency: 1 });

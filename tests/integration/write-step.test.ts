@@ -41,7 +41,13 @@ describe('the last check before a written copy replaces the photo', () => {
       const meta = await tool.read(photo!);
       const where = { file: photo!, useSidecar: false, sidecarName: 'base' as const };
       const state = await firstState(where, stat, meta.tags, tool);
-      const step = await writeChecked(result, state, where, { file: photo!, format: formatOf(meta.fileType)!, languages: ['en'], overwrite: false, keepOriginal: false }, tool);
+      const step = await writeChecked(
+        result,
+        state,
+        where,
+        { file: photo!, format: formatOf(meta.fileType)!, languages: ['en'], overwrite: false, keepOriginal: false },
+        tool,
+      );
       expect(step.status).toBe('written');
     } finally {
       await tool.close();

@@ -67,7 +67,10 @@ describe('tagging real photos in English and Russian', () => {
       'nikon-d5000.jpg': '858x570', // smaller than 1024: never enlarged
       'sony-dsc-hx5v-gps.jpg': '730x547',
     };
-    const files = copyCorpus(dir, Object.keys(expected).map((name) => `jpeg/${name}`));
+    const files = copyCorpus(
+      dir,
+      Object.keys(expected).map((name) => `jpeg/${name}`),
+    );
     const { summary, outcomes } = await tagFiles(files, { baseUrl: fake.url, dataDir: path.join(dir, 'data'), concurrency: 4 });
     expect(summary.done).toBe(files.length);
     for (const file of files) {
@@ -190,7 +193,11 @@ describe('formats', () => {
     const [raw] = copyCorpus(dir, ['raw/canon-eos-r6-gps-with-preview.cr3']);
     const hash = sha256(raw!);
     const { outcomes } = await tagFiles([raw!], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), languages: ['en', 'ru'] });
-    expect(outcomes.get(raw!)).toMatchObject({ status: 'done', title: 'Photo 1024x683', target: path.join(dir, 'canon-eos-r6-gps-with-preview.xmp') });
+    expect(outcomes.get(raw!)).toMatchObject({
+      status: 'done',
+      title: 'Photo 1024x683',
+      target: path.join(dir, 'canon-eos-r6-gps-with-preview.xmp'),
+    });
     expect(sha256(raw!)).toBe(hash);
     const sidecar = await readTags(path.join(dir, 'canon-eos-r6-gps-with-preview.xmp'));
     expect(sidecar['XMP-dc:Title-ru']).toBe('Фото 1024x683');
@@ -204,7 +211,10 @@ describe('formats', () => {
     expect(fs.existsSync(`${raw!}.xmp`)).toBe(true);
     expect(fs.existsSync(path.join(dir, 'canon-eos-r6-gps-with-preview.xmp'))).toBe(false);
 
-    const [photo, lightroom] = copyCorpus(dir, ['with-metadata/canon-eos600d-squirrel-with-sidecar.jpg', 'with-metadata/canon-eos600d-squirrel-with-sidecar.xmp']);
+    const [photo, lightroom] = copyCorpus(dir, [
+      'with-metadata/canon-eos600d-squirrel-with-sidecar.jpg',
+      'with-metadata/canon-eos600d-squirrel-with-sidecar.xmp',
+    ]);
     const photoHash = sha256(photo!);
     const before = await readTags(lightroom!);
     const { outcomes } = await tagFiles([photo!], { baseUrl: fake.url, dataDir: path.join(dir, 'data'), sidecar: true, force: true });

@@ -43,7 +43,19 @@ export async function closeTestExifTool(): Promise<void> {
 }
 
 export async function readTags(file: string): Promise<Record<string, unknown>> {
-  return (await testExifTool().readRaw(file, { readArgs: ['-G1', '-a', '-XMP-dc:all', '-XMP-lr:all', '-IPTC:all', '-IFD0:ImageDescription', '-api', 'ImageHashType=SHA256', '-ImageDataHash'] })) as Record<string, unknown>;
+  return (await testExifTool().readRaw(file, {
+    readArgs: [
+      '-G1',
+      '-a',
+      '-XMP-dc:all',
+      '-XMP-lr:all',
+      '-IPTC:all',
+      '-IFD0:ImageDescription',
+      '-api',
+      'ImageHashType=SHA256',
+      '-ImageDataHash',
+    ],
+  })) as Record<string, unknown>;
 }
 
 export function list(value: unknown): string[] {

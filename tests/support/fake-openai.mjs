@@ -64,7 +64,8 @@ function answerFor(body, image, behaviour) {
  */
 export async function startFakeOpenAI(options = {}) {
   const state = {
-    calls: /** @type {{ model: string, imageBytes: number, width?: number, height?: number, responseFormat?: string, languages: string[], auth?: string, at: number }[]} */ ([]),
+    calls:
+      /** @type {{ model: string, imageBytes: number, width?: number, height?: number, responseFormat?: string, languages: string[], auth?: string, at: number }[]} */ ([]),
     script: [...(options.script ?? [])],
     latencyMs: options.latencyMs ?? 0,
     fallback: options.fallback ?? { type: 'ok' },
@@ -82,9 +83,15 @@ export async function startFakeOpenAI(options = {}) {
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method === 'GET' && url.pathname === '/_state') return send(res, 200, { calls: state.calls.map(({ model, imageBytes, at }) => ({ model, imageBytes, at })), maxInFlight: state.maxInFlight, rejected: state.rejected });
+    if (req.method === 'GET' && url.pathname === '/_state')
+      return send(res, 200, {
+        calls: state.calls.map(({ model, imageBytes, at }) => ({ model, imageBytes, at })),
+        maxInFlight: state.maxInFlight,
+        rejected: state.rejected,
+      });
     // Ollama's own API, for provider auto-detection and `--model auto` on Ollama.
-    if (req.method === 'GET' && url.pathname === '/api/tags') return send(res, 200, { models: [{ name: 'llama3.2:3b' }, { name: 'qwen2.5vl:7b' }] });
+    if (req.method === 'GET' && url.pathname === '/api/tags')
+      return send(res, 200, { models: [{ name: 'llama3.2:3b' }, { name: 'qwen2.5vl:7b' }] });
     if (req.method === 'POST' && url.pathname === '/api/show') {
       const chunks = [];
       for await (const chunk of req) chunks.push(chunk);
@@ -93,10 +100,12 @@ export async function startFakeOpenAI(options = {}) {
     }
     if (req.method === 'GET' && url.pathname.endsWith('/models')) {
       state.modelListRequests++;
-      if (state.modelsStatus !== 200) return send(res, state.modelsStatus, { error: { message: 'models are down', code: state.modelsStatus } });
+      if (state.modelsStatus !== 200)
+        return send(res, state.modelsStatus, { error: { message: 'models are down', code: state.modelsStatus } });
       return send(res, 200, { data: state.models });
     }
-    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) return send(res, 404, { error: { message: 'not found', code: 404 } });
+    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions'))
+      return send(res, 404, { error: { message: 'not found', code: 404 } });
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -105,15 +114,33 @@ export async function startFakeOpenAI(options = {}) {
     const image = dataUrl.startsWith('data:image/jpeg;base64,') ? Buffer.from(dataUrl.slice(23), 'base64') : undefined;
     const size = image ? jpegSize(image) : undefined;
     const n = state.calls.length;
-    const prompt = content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
-    state.calls.push({ model: body.model, imageBytes: image?.length ?? 0, width: size?.width, height: size?.height, responseFormat: body.response_format?.type, languages: languagesOf(body), auth: req.headers.authorization, prompt, at: Date.now() });
+    const prompt = content
+      .filter((c) => c.type === 'text')
+      .map((c) => c.text)
+      .join('\n');
+    state.calls.push({
+      model: body.model,
+      imageBytes: image?.length ?? 0,
+      width: size?.width,
+      height: size?.height,
+      responseFormat: body.response_format?.type,
+      languages: languagesOf(body),
+      auth: req.headers.authorization,
+      prompt,
+      at: Date.now(),
+    });
     if (state.rpmCap > 0) {
       const now = Date.now();
       while (state.recent.length && state.recent[0] <= now - 60_000) state.recent.shift();
       if (state.recent.length >= state.rpmCap) {
         state.rejected++;
         const wait = Math.ceil((state.recent[0] + 60_000 - now) / 1000);
-        return send(res, 429, { error: { message: 'Rate limit exceeded: free-models-per-min', code: 429 } }, { 'retry-after': String(wait) });
+        return send(
+          res,
+          429,
+          { error: { message: 'Rate limit exceeded: free-models-per-min', code: 429 } },
+          { 'retry-after': String(wait) },
+        );
       }
       state.recent.push(now);
     }
@@ -137,7 +164,9 @@ export async function startFakeOpenAI(options = {}) {
         // Streamed in 1 MB pieces without a length, like a runaway model: the client must stop reading.
         res.writeHead(200, { 'content-type': 'application/json' });
         const piece = 'x'.repeat(1 << 20);
-        res.write('{"id": "chatcmpl-huge", "object": "chat.completion", "model": "fake/vision", "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "');
+        res.write(
+          '{"id": "chatcmpl-huge", "object": "chat.completion", "model": "fake/vision", "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "',
+        );
         const closed = new Promise((resolve) => req.socket.once('close', resolve));
         for (let i = 0; i < (behaviour.megabytes ?? 300) && !req.socket.destroyed; i++) {
           if (!res.write(piece)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
@@ -150,19 +179,31 @@ export async function startFakeOpenAI(options = {}) {
       if (behaviour.hold) await behaviour.hold;
       if (behaviour.type === 'http') {
         const headers = behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {};
-        return send(res, behaviour.status, { error: { message: behaviour.message ?? `fake error ${behaviour.status}`, code: behaviour.status } }, headers);
+        return send(
+          res,
+          behaviour.status,
+          { error: { message: behaviour.message ?? `fake error ${behaviour.status}`, code: behaviour.status } },
+          headers,
+        );
       }
-      if (behaviour.type === 'error-200') return send(res, 200, { error: { message: behaviour.message ?? 'Provider returned error', code: behaviour.code } });
+      if (behaviour.type === 'error-200')
+        return send(res, 200, { error: { message: behaviour.message ?? 'Provider returned error', code: behaviour.code } });
       const object = answerFor(body, image, behaviour);
       const json = JSON.stringify(object);
       const text =
-        behaviour.type === 'fenced' ? `Here you go:\n\`\`\`json\n${JSON.stringify(object, null, 2)}\n\`\`\``
-        : behaviour.type === 'prose' ? `Sure! The metadata is ${json} — hope that helps.`
-        : behaviour.type === 'reasoning' ? `<think>Let me think about {the photo}.</think>${json}`
-        : behaviour.type === 'invalid' ? JSON.stringify({ en: { title: '', keywords: 'x' } })
-        : behaviour.type === 'malformed' ? '{"en": {"title": "Broken", "description": '
-        : behaviour.type === 'raw' ? behaviour.content
-        : json;
+        behaviour.type === 'fenced'
+          ? `Here you go:\n\`\`\`json\n${JSON.stringify(object, null, 2)}\n\`\`\``
+          : behaviour.type === 'prose'
+            ? `Sure! The metadata is ${json} — hope that helps.`
+            : behaviour.type === 'reasoning'
+              ? `<think>Let me think about {the photo}.</think>${json}`
+              : behaviour.type === 'invalid'
+                ? JSON.stringify({ en: { title: '', keywords: 'x' } })
+                : behaviour.type === 'malformed'
+                  ? '{"en": {"title": "Broken", "description": '
+                  : behaviour.type === 'raw'
+                    ? behaviour.content
+                    : json;
       return send(res, 200, {
         id: `chatcmpl-${n}`,
         object: 'chat.completion',

@@ -23,7 +23,11 @@ export async function startFakeTelegram(token, options = {}) {
     // Webhook mode: post new updates to the bot's own server (the test tells us where it listens).
     if (state.webhook && state.webhookLocal) {
       for (const update of state.updates.splice(0)) {
-        void fetch(state.webhookLocal, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': state.webhook.secret ?? '' }, body: JSON.stringify(update) });
+        void fetch(state.webhookLocal, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': state.webhook.secret ?? '' },
+          body: JSON.stringify(update),
+        });
       }
     }
   };
@@ -57,9 +61,19 @@ export async function startFakeTelegram(token, options = {}) {
     if (state.tooMany.has(method)) {
       const retryAfter = state.tooMany.get(method);
       state.tooMany.delete(method);
-      return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+      return send(res, 429, {
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${retryAfter}`,
+        parameters: { retry_after: retryAfter },
+      });
     }
-    const message = (extra) => ({ message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: 'private' }, ...extra });
+    const message = (extra) => ({
+      message_id: state.nextMessage++,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: Number(body.chat_id), type: 'private' },
+      ...extra,
+    });
     switch (method) {
       case 'getMe':
         return ok(res, { id: 999, is_bot: true, first_name: 'phototag', username: 'phototag_test_bot' });
@@ -112,20 +126,44 @@ export async function startFakeTelegram(token, options = {}) {
         ? { photo: [{ file_id: fileId, file_unique_id: fileId, width: 100, height: 100, file_size: size ?? bytes?.length }] }
         : { document: { file_id: fileId, file_unique_id: fileId, file_name: name, mime_type: mime, file_size: size ?? bytes?.length } };
       const chat = chatType === 'private' ? { id: from, type: 'private' } : { id: -100 - from, type: chatType, title: 'a group' };
-      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat, from: user, caption, ...content } });
+      state.updates.push({
+        update_id: state.nextUpdate++,
+        message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat, from: user, caption, ...content },
+      });
       wake();
     },
     /** The user taps an inline button carrying `data`. */
     press(from, data) {
       const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
-      state.updates.push({ update_id: state.nextUpdate++, callback_query: { id: String(state.nextUpdate), from: user, chat_instance: '1', data, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, text: '…' } } });
+      state.updates.push({
+        update_id: state.nextUpdate++,
+        callback_query: {
+          id: String(state.nextUpdate),
+          from: user,
+          chat_instance: '1',
+          data,
+          message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, text: '…' },
+        },
+      });
       wake();
     },
     text(from, text, replyTo) {
       const user = { id: from, is_bot: false, first_name: `user${from}`, language_code: 'en' };
       const entities = text.startsWith('/') ? [{ type: 'bot_command', offset: 0, length: text.split(' ')[0].length }] : undefined;
-      const reply = replyTo === undefined ? {} : { reply_to_message: { message_id: replyTo, date: 0, chat: { id: from, type: 'private' }, text: '…' } };
-      state.updates.push({ update_id: state.nextUpdate++, message: { message_id: state.nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: from, type: 'private' }, from: user, text, entities, ...reply } });
+      const reply =
+        replyTo === undefined ? {} : { reply_to_message: { message_id: replyTo, date: 0, chat: { id: from, type: 'private' }, text: '…' } };
+      state.updates.push({
+        update_id: state.nextUpdate++,
+        message: {
+          message_id: state.nextMessage++,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: from, type: 'private' },
+          from: user,
+          text,
+          entities,
+          ...reply,
+        },
+      });
       wake();
     },
     async close() {

@@ -35,7 +35,10 @@ export async function startServe(args: string[], env: Record<string, string>, op
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  const started = await Promise.race([waitFor((l) => l.some((e) => e.msg === 'phototag serve ready')).then(() => true), exit.then(() => false)]);
+  const started = await Promise.race([
+    waitFor((l) => l.some((e) => e.msg === 'phototag serve ready')).then(() => true),
+    exit.then(() => false),
+  ]);
   if (!started) return { child, url: '', logs, waitFor, exit };
   const url = String(logs().find((e) => e.msg === 'http endpoint listening')!.url);
   return { child, url, logs, waitFor, exit };

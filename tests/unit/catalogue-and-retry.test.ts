@@ -8,7 +8,12 @@ describe('model selection from a catalogue', () => {
   const catalogue = parseCatalogue([
     ...defaultModels(),
     { id: 'no-pricing/vision', architecture: { input_modalities: ['image', 'text'] } },
-    { id: 'free/small-vision:free', context_length: 4096, architecture: { input_modalities: ['image', 'text'] }, pricing: { prompt: '0', completion: '0' } },
+    {
+      id: 'free/small-vision:free',
+      context_length: 4096,
+      architecture: { input_modalities: ['image', 'text'] },
+      pricing: { prompt: '0', completion: '0' },
+    },
     'garbage',
   ]);
 
@@ -54,7 +59,10 @@ describe('retry timing', () => {
 
 describe('provider faults', () => {
   it('classifies HTTP statuses and never repeats the key', () => {
-    const fault = faultFromError({ name: 'APIError', status: 401, message: '401 bad key sk-live-abcdef', headers: new Headers() }, 'sk-live-abcdef');
+    const fault = faultFromError(
+      { name: 'APIError', status: 401, message: '401 bad key sk-live-abcdef', headers: new Headers() },
+      'sk-live-abcdef',
+    );
     expect(fault.kind).toBe('auth');
     expect(fault.message).not.toContain('sk-live-abcdef');
     expect(faultFromError({ status: 429, message: 'slow down', headers: new Headers({ 'retry-after': '3' }) }).retryAfterMs).toBe(3000);
@@ -69,7 +77,11 @@ describe('provider faults', () => {
   });
 
   it('tells a used-up daily quota from a short rate limit, with the reset time', () => {
-    const fault = faultFromError({ status: 429, message: 'Rate limit exceeded: free-models-per-day', headers: new Headers({ 'x-ratelimit-reset': '1795910400000' }) });
+    const fault = faultFromError({
+      status: 429,
+      message: 'Rate limit exceeded: free-models-per-day',
+      headers: new Headers({ 'x-ratelimit-reset': '1795910400000' }),
+    });
     expect(fault.kind).toBe('quota');
     expect(fault.resetAt).toBe(1795910400000);
     expect(faultFromBody({ error: { code: 429, message: 'Rate limit exceeded: free-models-per-day' } }).kind).toBe('quota');

@@ -16,9 +16,12 @@ describe('cleanText', () => {
     expect(cleanText(input)).toBe(expected);
   });
 
-  it.each(['👩\u200D💻 coder', 'می\u200Cخواهم', '❤\uFE0F love', '🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} flag'])('keeps joiners and selectors that shape %j', (text) => {
-    expect(cleanText(text)).toBe(text);
-  });
+  it.each(['👩\u200D💻 coder', 'می\u200Cخواهم', '❤\uFE0F love', '🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} flag'])(
+    'keeps joiners and selectors that shape %j',
+    (text) => {
+      expect(cleanText(text)).toBe(text);
+    },
+  );
 });
 
 describe('isVisible', () => {
@@ -35,7 +38,10 @@ describe('caps', () => {
   });
 
   it('a parsed answer is capped and cleaned, and an answer of only invisible keywords is refused', () => {
-    const parsed = parseModelAnswer(JSON.stringify({ en: { title: 'T'.repeat(1000), description: 'd\u0000', keywords: ['\u200B', 'x'.repeat(100), 'ok'] } }), ['en']);
+    const parsed = parseModelAnswer(
+      JSON.stringify({ en: { title: 'T'.repeat(1000), description: 'd\u0000', keywords: ['\u200B', 'x'.repeat(100), 'ok'] } }),
+      ['en'],
+    );
     expect(parsed.ok && parsed.result.en).toEqual({ title: 'T'.repeat(200), description: 'd', keywords: ['x'.repeat(64), 'ok'] });
     const invisible = parseModelAnswer(JSON.stringify({ en: { title: 't', description: 'd', keywords: ['\u200B', '\u202E'] } }), ['en']);
     expect(invisible).toEqual({ ok: false, reason: '"en": keywords: keywords are empty' });

@@ -21,7 +21,16 @@ describe('loadConfig', () => {
   it('gives the documented defaults with no file', async () => {
     const { config, source } = await loadConfig({ cwd: dirWith({}), env: {} });
     expect(source).toBeUndefined();
-    expect(config).toMatchObject({ model: 'auto', languages: ['en'], maxKeywords: 30, concurrency: 2, sidecarName: 'base', overwrite: false, force: false, backup: false });
+    expect(config).toMatchObject({
+      model: 'auto',
+      languages: ['en'],
+      maxKeywords: 30,
+      concurrency: 2,
+      sidecarName: 'base',
+      overwrite: false,
+      force: false,
+      backup: false,
+    });
   });
 
   it.each([
@@ -45,7 +54,11 @@ describe('loadConfig', () => {
 
   it('layers flags over environment over file over defaults', async () => {
     const dir = dirWith({ 'phototag.config.json': '{"concurrency": 3, "model": "file/model", "languages": ["de"], "maxKeywords": 12}' });
-    const { config, origins } = await loadConfig({ cwd: dir, env: { PHOTOTAG_MODEL: 'env/model', PHOTOTAG_LANG: 'en,ru' }, flags: { model: 'flag/model', concurrency: undefined } });
+    const { config, origins } = await loadConfig({
+      cwd: dir,
+      env: { PHOTOTAG_MODEL: 'env/model', PHOTOTAG_LANG: 'en,ru' },
+      flags: { model: 'flag/model', concurrency: undefined },
+    });
     expect(config.model).toBe('flag/model');
     expect(config.languages).toEqual(['en', 'ru']);
     expect(config.concurrency).toBe(3);
@@ -65,7 +78,9 @@ describe('loadConfig', () => {
 
   it('rejects an unknown provider, listing the choices', async () => {
     const error = await loadConfig({ cwd: dirWith({}), env: { PHOTOTAG_PROVIDER: 'gemini' } }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/"provider" is "gemini" \(string\); expected one of "openrouter", "openai", "ollama", "lmstudio"/);
+    expect((error as Error).message).toMatch(
+      /"provider" is "gemini" \(string\); expected one of "openrouter", "openai", "ollama", "lmstudio"/,
+    );
     expect((error as Error).message).toContain('environment');
   });
 
@@ -75,8 +90,12 @@ describe('loadConfig', () => {
   });
 
   it('rejects a bad language code and a bad URL', async () => {
-    await expect(loadConfig({ cwd: dirWith({}), env: {}, flags: { languages: ['english'] } })).rejects.toThrow(/"languages.0" is "english"/);
-    await expect(loadConfig({ cwd: dirWith({}), env: {}, flags: { baseUrl: 'localhost:11434' } })).rejects.toThrow(/"baseUrl" .*expected a URL/);
+    await expect(loadConfig({ cwd: dirWith({}), env: {}, flags: { languages: ['english'] } })).rejects.toThrow(
+      /"languages.0" is "english"/,
+    );
+    await expect(loadConfig({ cwd: dirWith({}), env: {}, flags: { baseUrl: 'localhost:11434' } })).rejects.toThrow(
+      /"baseUrl" .*expected a URL/,
+    );
   });
 
   it('reports a config file that is not valid YAML/JSON as a config error', async () => {
@@ -85,17 +104,32 @@ describe('loadConfig', () => {
   });
 
   it('resolves paths in a config file against the file, and merges serve flags into the serve group of the file', async () => {
-    const dir = dirWith({ 'phototag.config.yaml': 'dataDir: ./data\nserve:\n  watch: [inbox, /abs/photos]\n  processedDir: done\n  port: 9000\n' });
-    const { config } = await loadConfig({ cwd: '/', configFile: path.join(dir, 'phototag.config.yaml'), env: {}, flags: { serve: { host: '127.0.0.2' } as never } });
+    const dir = dirWith({
+      'phototag.config.yaml': 'dataDir: ./data\nserve:\n  watch: [inbox, /abs/photos]\n  processedDir: done\n  port: 9000\n',
+    });
+    const { config } = await loadConfig({
+      cwd: '/',
+      configFile: path.join(dir, 'phototag.config.yaml'),
+      env: {},
+      flags: { serve: { host: '127.0.0.2' } as never },
+    });
     expect(config.dataDir).toBe(path.join(dir, 'data'));
-    expect(config.serve).toMatchObject({ watch: [path.join(dir, 'inbox'), '/abs/photos'], processedDir: path.join(dir, 'done'), port: 9000, host: '127.0.0.2' });
+    expect(config.serve).toMatchObject({
+      watch: [path.join(dir, 'inbox'), '/abs/photos'],
+      processedDir: path.join(dir, 'done'),
+      port: 9000,
+      host: '127.0.0.2',
+    });
   });
 
   it('masks secrets', async () => {
     const { config } = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"apiKey": "sk-or-v1-secret"}' }), env: {} });
     const shown = JSON.stringify(maskSecrets(config));
     expect(shown).not.toContain('sk-or-v1-secret');
-    const served = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"serve": {"token": "a-serve-token-of-16+chars"}}' }), env: {} });
+    const served = await loadConfig({
+      cwd: dirWith({ 'phototag.config.json': '{"serve": {"token": "a-serve-token-of-16+chars"}}' }),
+      env: {},
+    });
     expect(JSON.stringify(maskSecrets(served.config))).not.toContain('a-serve-token');
     expect(shown).toContain('********');
   });

@@ -11,16 +11,22 @@ describe('connection errors are transient', () => {
   it('classifies the SDK classes by instanceof although openai 6 names them all "Error"', () => {
     const refused = new APIConnectionError({ cause: new TypeError('fetch failed', { cause: withCode('ECONNREFUSED') }) });
     expect(refused.name).toBe('Error');
-    expect(faultFromError(refused, undefined, sdk)).toMatchObject({ kind: 'connection', message: 'cannot reach the provider (ECONNREFUSED)' });
+    expect(faultFromError(refused, undefined, sdk)).toMatchObject({
+      kind: 'connection',
+      message: 'cannot reach the provider (ECONNREFUSED)',
+    });
     expect(isTransient(faultFromError(refused, undefined, sdk))).toBe(true);
     expect(faultFromError(new APIConnectionTimeoutError(), undefined, sdk).kind).toBe('timeout');
     expect(faultFromError(new APIUserAbortError(), undefined, sdk).kind).toBe('cancelled');
   });
 
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_SOCKET'])('treats a cause with code %s as a connection fault', (code) => {
-    const error = new TypeError('fetch failed', { cause: withCode(code) });
-    expect(faultFromError(error)).toMatchObject({ kind: 'connection' });
-  });
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_SOCKET'])(
+    'treats a cause with code %s as a connection fault',
+    (code) => {
+      const error = new TypeError('fetch failed', { cause: withCode(code) });
+      expect(faultFromError(error)).toMatchObject({ kind: 'connection' });
+    },
+  );
 
   it.each(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])('treats a cause with code %s as a timeout', (code) => {
     expect(faultFromError(new TypeError('fetch failed', { cause: withCode(code) })).kind).toBe('timeout');

@@ -31,15 +31,18 @@ describe('boilerplate', () => {
     expect(isBoilerplate(text)).toBe(true);
   });
 
-  it('a description that only repeats the camera make and model is the firmware\'s', () => {
+  it("a description that only repeats the camera make and model is the firmware's", () => {
     expect(isBoilerplate('NIKON COOLPIX P7000', { make: 'NIKON', model: 'COOLPIX P7000' })).toBe(true);
     expect(isBoilerplate('NIKON D70', { make: 'NIKON CORPORATION', model: 'NIKON D70' })).toBe(true);
     expect(isBoilerplate('Canon PowerShot A85', { make: 'Canon', model: 'Canon PowerShot A85' })).toBe(true);
   });
 
-  it.each(['Sunset over the bay', 'Photo of grandma', 'Taken by my father at the lake', 'Olympus camera on a table', 'R&amp;B night'])('"%s" is a person\'s text', (text) => {
-    expect(isBoilerplate(text, { make: 'OLYMPUS', model: 'E-M5' })).toBe(false);
-  });
+  it.each(['Sunset over the bay', 'Photo of grandma', 'Taken by my father at the lake', 'Olympus camera on a table', 'R&amp;B night'])(
+    '"%s" is a person\'s text',
+    (text) => {
+      expect(isBoilerplate(text, { make: 'OLYMPUS', model: 'E-M5' })).toBe(false);
+    },
+  );
 });
 
 describe('existing text', () => {
@@ -50,14 +53,27 @@ describe('existing text', () => {
       'IPTC2:Keywords': ['trailer'],
       'IFD0:XPKeywords': 'one; two;',
     });
-    expect(existing).toMatchObject({ title: 'Trailer title', description: 'Beschreibung', keywords: ['trailer', 'one', 'two'], titleXDefault: false, descriptionXDefault: false });
+    expect(existing).toMatchObject({
+      title: 'Trailer title',
+      description: 'Beschreibung',
+      keywords: ['trailer', 'one', 'two'],
+      titleXDefault: false,
+      descriptionXDefault: false,
+    });
     expect(isFullyTagged(existing)).toBe(true);
-    expect(existingText({ 'IFD0:XPTitle': 'Mine', 'IFD0:XPComment': 'My comment' })).toMatchObject({ title: 'Mine', description: 'My comment' });
+    expect(existingText({ 'IFD0:XPTitle': 'Mine', 'IFD0:XPComment': 'My comment' })).toMatchObject({
+      title: 'Mine',
+      description: 'My comment',
+    });
     expect(existingText({ 'IFD0:XPSubject': 'My subject' }).description).toBe('My subject');
   });
 
   it('boilerplate anywhere counts as empty, and is replaced', () => {
-    const existing = existingText({ 'IFD0:ImageDescription': 'SONY DSC', 'XMP-dc:Description': 'OLYMPUS DIGITAL CAMERA', 'IPTC:Caption-Abstract': 'Created with GIMP' });
+    const existing = existingText({
+      'IFD0:ImageDescription': 'SONY DSC',
+      'XMP-dc:Description': 'OLYMPUS DIGITAL CAMERA',
+      'IPTC:Caption-Abstract': 'Created with GIMP',
+    });
     expect(existing.description).toBeUndefined();
     const plan = planWrite(result, ['en', 'ru'], existing, jpeg, false);
     expect(plan.tags['XMP-dc:Description-x-default']).toBe('A red barn in a misty field.');
@@ -65,7 +81,13 @@ describe('existing text', () => {
   });
 
   it('never writes an extra language into a lang-alt that gets no x-default', () => {
-    const byIptc = planWrite(result, ['en', 'ru'], existingText({ 'IPTC:ObjectName': 'Mine', 'IPTC:CodedCharacterSet': 'UTF8' }), jpeg, false);
+    const byIptc = planWrite(
+      result,
+      ['en', 'ru'],
+      existingText({ 'IPTC:ObjectName': 'Mine', 'IPTC:CodedCharacterSet': 'UTF8' }),
+      jpeg,
+      false,
+    );
     expect(byIptc.tags['XMP-dc:Title-ru']).toBeUndefined();
     expect(byIptc.tags['XMP-dc:Title-x-default']).toBeUndefined();
     const byLang = planWrite(result, ['en', 'ru'], existingText({ 'XMP-dc:Title-en-US': 'Mine' }), jpeg, false);
@@ -80,7 +102,13 @@ describe('existing text', () => {
     expect(fresh.tags['XMP-lr:HierarchicalSubject']).toEqual(['Lisbon', 'barn', 'farm', 'dawn']);
     expect(fresh.tags['XMP-digiKam:TagsList']).toBeUndefined();
     expect(fresh.tags['XMP-microsoft:LastKeywordXMP']).toBeUndefined();
-    const digikam = planWrite(result, ['en'], existingText({ 'XMP-digiKam:TagsList': ['Farm/Barn'], 'XMP-microsoft:LastKeywordXMP': 'old' }), jpeg, false);
+    const digikam = planWrite(
+      result,
+      ['en'],
+      existingText({ 'XMP-digiKam:TagsList': ['Farm/Barn'], 'XMP-microsoft:LastKeywordXMP': 'old' }),
+      jpeg,
+      false,
+    );
     expect(digikam.tags['XMP-digiKam:TagsList']).toEqual(['Farm/Barn', 'farm', 'dawn']);
     expect(digikam.tags['XMP-microsoft:LastKeywordXMP']).toEqual(['old', 'barn', 'farm', 'dawn']);
   });

@@ -49,7 +49,13 @@ describe('planWrite', () => {
   });
 
   it('cuts IPTC values at their byte limits on character boundaries, XMP keeps the full text', () => {
-    const long = { ru: { title: 'Очень длинное название фотографии про красный амбар на рассвете', description: 'д'.repeat(1500), keywords: ['очень-длинное-ключевое-слово-про-амбар-на-рассвете'] } };
+    const long = {
+      ru: {
+        title: 'Очень длинное название фотографии про красный амбар на рассвете',
+        description: 'д'.repeat(1500),
+        keywords: ['очень-длинное-ключевое-слово-про-амбар-на-рассвете'],
+      },
+    };
     const plan = planWrite(long, ['ru'], existingText({}), jpeg, false);
     expect(Buffer.byteLength(plan.tags['IPTC:ObjectName'] as string)).toBeLessThanOrEqual(64);
     expect(Buffer.byteLength(plan.tags['IPTC:Caption-Abstract'] as string)).toBeLessThanOrEqual(2000);
@@ -64,7 +70,18 @@ describe('planWrite', () => {
   });
 
   it('re-encodes the non-ASCII values of legacy IPTC (no UTF-8 marker) it keeps, and leaves ASCII ones alone', () => {
-    const plan = planWrite(result, ['en'], existingText({ 'IPTC:Caption-Abstract': 'Straße', 'IPTC:City': 'Köln', 'IPTC:TimeCreated': '16:51:00', 'IPTC:Keywords': ['Müll', 'x'] }), jpeg, false);
+    const plan = planWrite(
+      result,
+      ['en'],
+      existingText({
+        'IPTC:Caption-Abstract': 'Straße',
+        'IPTC:City': 'Köln',
+        'IPTC:TimeCreated': '16:51:00',
+        'IPTC:Keywords': ['Müll', 'x'],
+      }),
+      jpeg,
+      false,
+    );
     // The caption is the person's (kept, not replaced): assigned again only to be stored as UTF-8.
     expect(plan.reencoded).toEqual(['IPTC:Caption-Abstract', 'IPTC:City']);
     expect(plan.tags['IPTC:City']).toBe('Köln');

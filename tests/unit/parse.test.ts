@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelAnswer } from '../../src/core/vision/parse.js';
 
-const answer = { en: { title: 'Red barn', description: 'A red barn in a field.', keywords: ['barn', 'farm'] }, ru: { title: 'Красный амбар', description: 'Красный амбар в поле.', keywords: ['амбар', 'ферма'] } };
+const answer = {
+  en: { title: 'Red barn', description: 'A red barn in a field.', keywords: ['barn', 'farm'] },
+  ru: { title: 'Красный амбар', description: 'Красный амбар в поле.', keywords: ['амбар', 'ферма'] },
+};
 
 describe('parseModelAnswer', () => {
   it('reads a bare JSON object', () => {

@@ -10,7 +10,14 @@ const answer = (en: Partial<{ title: string; description: string; keywords: stri
   en: { title: 'A red barn in a misty field at dawn', description: 'A red barn stands in a misty field.', keywords: many(10), ...en },
   ...(ru ? { ru: { title: 'Амбар', description: 'Красный амбар.', keywords: ru.keywords } } : {}),
 });
-const options = (profile: 'generic' | 'adobe-stock' | 'shutterstock', extra: Partial<Parameters<typeof applyProfile>[1]> = {}) => ({ profile, languages: ['en'], maxKeywords: 200, banned: [], required: [], ...extra });
+const options = (profile: 'generic' | 'adobe-stock' | 'shutterstock', extra: Partial<Parameters<typeof applyProfile>[1]> = {}) => ({
+  profile,
+  languages: ['en'],
+  maxKeywords: 200,
+  banned: [],
+  required: [],
+  ...extra,
+});
 
 describe('stock profiles against adversarial model output', () => {
   it('adobe-stock cuts a long title at a word and keeps at most 49 keywords, first ones first', () => {
@@ -24,7 +31,29 @@ describe('stock profiles against adversarial model output', () => {
   });
 
   it('merges duplicates in any case, singular/plural twins, and drops brands and filler', () => {
-    const keywords = ['Barn', 'barn', 'BARNS', 'city', 'cities', 'box', 'boxes', 'glass', 'Photo', 'image', 'AI', 'ChatGPT', 'Nike', 'iPhone', '2024', '2024', 'field', 'fields', 'dawn', 'farm', 'rural'];
+    const keywords = [
+      'Barn',
+      'barn',
+      'BARNS',
+      'city',
+      'cities',
+      'box',
+      'boxes',
+      'glass',
+      'Photo',
+      'image',
+      'AI',
+      'ChatGPT',
+      'Nike',
+      'iPhone',
+      '2024',
+      '2024',
+      'field',
+      'fields',
+      'dawn',
+      'farm',
+      'rural',
+    ];
     const shaped = applyProfile(answer({ keywords }), options('shutterstock'));
     expect(shaped.en!.keywords).toEqual(['Barn', 'city', 'box', 'glass', '2024', 'field', 'dawn', 'farm', 'rural']);
   });
@@ -38,7 +67,9 @@ describe('stock profiles against adversarial model output', () => {
   it('shutterstock cuts the description to 200 characters and needs English first', () => {
     const description = `${'A red barn in a field. '.repeat(20)}End.`;
     expect(applyProfile(answer({ description }), options('shutterstock')).en!.description.length).toBeLessThanOrEqual(200);
-    expect(() => applyProfile({ ru: answer({}).en }, options('shutterstock', { languages: ['ru'] }))).toThrow(/needs en as the first language/);
+    expect(() => applyProfile({ ru: answer({}).en }, options('shutterstock', { languages: ['ru'] }))).toThrow(
+      /needs en as the first language/,
+    );
   });
 
   it('fails the photo when too few keywords remain, rather than writing it', () => {
@@ -51,11 +82,16 @@ describe('stock profiles against adversarial model output', () => {
     })();
     expect(error).toBeInstanceOf(PhotoError);
     expect((error as PhotoError).kind).toBe('invalid-output');
-    expect((error as Error).message).toBe("shutterstock needs at least 7 keywords; after removing duplicates, banned words and words in another language's script the model's answer has 3");
+    expect((error as Error).message).toBe(
+      "shutterstock needs at least 7 keywords; after removing duplicates, banned words and words in another language's script the model's answer has 3",
+    );
   });
 
   it('adds required and per-folder keywords first, and honours the user ban list in every profile', () => {
-    const shaped = applyProfile(answer({ keywords: ['barn', 'secret project', 'field'] }), options('generic', { required: ['Lisbon', 'barn'], banned: ['secret project'] }));
+    const shaped = applyProfile(
+      answer({ keywords: ['barn', 'secret project', 'field'] }),
+      options('generic', { required: ['Lisbon', 'barn'], banned: ['secret project'] }),
+    );
     expect(shaped.en!.keywords).toEqual(['Lisbon', 'barn', 'field']);
   });
 
@@ -82,7 +118,18 @@ describe('CSV', () => {
   });
 
   it('a review CSV reads back to the same proposals, and a broken row is refused', () => {
-    const outcomes = [{ file: '/p/a, "b".jpg', status: 'done' as const, durationMs: 1, hash: 'a'.repeat(64), result: { en: { title: 'T, "q"', description: 'Line 1\nLine 2', keywords: ['x', 'y z'] }, ru: { title: 'Т', description: 'Д', keywords: ['ключ'] } } }];
+    const outcomes = [
+      {
+        file: '/p/a, "b".jpg',
+        status: 'done' as const,
+        durationMs: 1,
+        hash: 'a'.repeat(64),
+        result: {
+          en: { title: 'T, "q"', description: 'Line 1\nLine 2', keywords: ['x', 'y z'] },
+          ru: { title: 'Т', description: 'Д', keywords: ['ключ'] },
+        },
+      },
+    ];
     const text = reviewCsv(outcomes, ['en', 'ru']);
     const { languages, proposals } = readReviewCsv(text, 'review.csv');
     expect(languages).toEqual(['en', 'ru']);
@@ -93,7 +140,16 @@ describe('CSV', () => {
 
   it('exports each site with its exact headers and limits', () => {
     const rows = [
-      { path: '/lib/barn.jpg', result: { en: { title: 'A very long title about a red barn standing alone in a misty field at dawn, with geese', description: 'x'.repeat(300), keywords: many(60) } } },
+      {
+        path: '/lib/barn.jpg',
+        result: {
+          en: {
+            title: 'A very long title about a red barn standing alone in a misty field at dawn, with geese',
+            description: 'x'.repeat(300),
+            keywords: many(60),
+          },
+        },
+      },
       { path: '/lib/few.jpg', result: { en: { title: 'Few', description: 'Few keywords', keywords: many(3) } } },
     ];
     const adobe = exportCsv(rows, 'adobe-stock');
@@ -115,7 +171,9 @@ describe('CSV', () => {
 
 describe('scripts of a language (issue 10, defect 11)', () => {
   it('drops keywords in another script, keeps digits and a quoted foreign name in a title; a stock title in another script fails', () => {
-    const mixed = { en: { title: 'Dog in the park', description: 'A dog.', keywords: ['dog', 'собака', '2024', 'park-4k', 'щенок', 'Café'] } };
+    const mixed = {
+      en: { title: 'Dog in the park', description: 'A dog.', keywords: ['dog', 'собака', '2024', 'park-4k', 'щенок', 'Café'] },
+    };
     expect(applyProfile(mixed, options('adobe-stock')).en!.keywords).toEqual(['dog', '2024', 'park-4k', 'Café']);
     const ruTitle = { en: { title: 'Собака в парке', description: 'A dog.', keywords: many(10) } };
     expect(() => applyProfile(ruTitle, options('adobe-stock'))).toThrow(/en title is not in Latin script/);

@@ -29,7 +29,11 @@ describe('truncateUtf8', () => {
 
 describe('normalizeKeywords', () => {
   it('trims, drops empties and dedupes case-insensitively keeping the first spelling and order', () => {
-    expect(normalizeKeywords(['  Lake ', 'mountain', 'lake', '', 'LAKE', 'Mountain ', 'forest'], { max: 30 })).toEqual(['Lake', 'mountain', 'forest']);
+    expect(normalizeKeywords(['  Lake ', 'mountain', 'lake', '', 'LAKE', 'Mountain ', 'forest'], { max: 30 })).toEqual([
+      'Lake',
+      'mountain',
+      'forest',
+    ]);
   });
 
   it('dedupes Cyrillic case-insensitively', () => {

@@ -45,7 +45,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   for (const key of Object.keys(fromFlags)) origins[key] = 'flag';
   const merged: Record<string, unknown> = { ...file.values, ...fromEnv, ...fromFlags };
   // `serve` is a group: a flag such as --port changes one key of it, not the whole group.
-  if (fromFlags.serve && typeof file.values.serve === 'object' && file.values.serve !== null) merged.serve = { ...(file.values.serve as object), ...fromFlags.serve };
+  if (fromFlags.serve && typeof file.values.serve === 'object' && file.values.serve !== null)
+    merged.serve = { ...(file.values.serve as object), ...fromFlags.serve };
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -61,7 +62,8 @@ function resolvePaths(values: Record<string, unknown>, base: string): void {
   const resolve = (value: unknown) => (typeof value === 'string' ? path.resolve(base, value) : value);
   if ('dataDir' in values) values.dataDir = resolve(values.dataDir);
   const folders = values.folderKeywords;
-  if (folders && typeof folders === 'object' && !Array.isArray(folders)) values.folderKeywords = Object.fromEntries(Object.entries(folders).map(([dir, words]) => [resolve(dir), words]));
+  if (folders && typeof folders === 'object' && !Array.isArray(folders))
+    values.folderKeywords = Object.fromEntries(Object.entries(folders).map(([dir, words]) => [resolve(dir), words]));
   const serve = values.serve;
   if (!serve || typeof serve !== 'object' || Array.isArray(serve)) return;
   const group = serve as Record<string, unknown>;
@@ -118,7 +120,6 @@ function coerce(key: keyof ConfigInput, raw: string): unknown {
   if (key === 'concurrency' || key === 'rpm') return /^\s*-?\d+(\.\d+)?\s*$/u.test(raw) ? Number(raw) : raw;
   return raw;
 }
-
 
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;

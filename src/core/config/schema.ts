@@ -5,9 +5,7 @@ import { PROVIDERS } from './providers.js';
 
 export { PROVIDERS, type ProviderName } from './providers.js';
 
-const language = z
-  .string()
-  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/u, 'a language code such as "en" or "ru"');
+const language = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/u, 'a language code such as "en" or "ru"');
 
 /**
  * Every config key, its type and default. README's "Configuration" table mirrors this. A key marked
@@ -35,7 +33,11 @@ export const configSchema = z
     /** First pause of a model that keeps failing or a provider that cannot be reached (doubles, up to 15 min). */
     pauseSeconds: z.number().positive().max(900).default(60),
     /** How long the provider's model list is kept; `serve` reads it again this often while it runs. */
-    modelListHours: z.number().positive().max(24 * 30).default(24),
+    modelListHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24),
     maxEdge: z.int().min(256).max(4096).default(1024),
     jpegQuality: z.int().min(30).max(100).default(80),
     sidecar: z.boolean().default(false),

@@ -28,7 +28,10 @@ export function decodeBmp(file: Buffer, maxPixels: number): RawImage {
   if (width <= 0 || height === 0) fail('no image size');
   if (width * height > maxPixels) fail(`image too large to decode safely (${width}×${height} pixels)`);
 
-  const paletteStart = 14 + headerSize + (compression === BI_BITFIELDS && headerSize === 40 ? 12 : compression === BI_ALPHABITFIELDS && headerSize === 40 ? 16 : 0);
+  const paletteStart =
+    14 +
+    headerSize +
+    (compression === BI_BITFIELDS && headerSize === 40 ? 12 : compression === BI_ALPHABITFIELDS && headerSize === 40 ? 16 : 0);
   const entrySize = core ? 3 : 4;
   const colours = core ? 1 << bits : file.readUInt32LE(46) || (bits <= 8 ? 1 << bits : 0);
   const palette = (index: number): [number, number, number] => {
@@ -76,7 +79,8 @@ export function decodeBmp(file: Buffer, maxPixels: number): RawImage {
 
 function bitMasks(file: Buffer, compression: number, bits: number): [number, number, number] {
   // Bit fields follow a 40-byte header, or sit at the same place inside a V4/V5 header.
-  if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) return [file.readUInt32LE(54), file.readUInt32LE(58), file.readUInt32LE(62)];
+  if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS)
+    return [file.readUInt32LE(54), file.readUInt32LE(58), file.readUInt32LE(62)];
   return bits === 16 ? [0x7c00, 0x03e0, 0x001f] : [0x00ff0000, 0x0000ff00, 0x000000ff];
 }
 
@@ -86,7 +90,7 @@ function channel(value: number, mask: number): number {
   let shift = 0;
   while (((mask >>> shift) & 1) === 0 && shift < 32) shift++;
   const max = mask >>> shift;
-  return Math.round((((value & mask) >>> 0) >>> shift) * 255 / max);
+  return Math.round(((((value & mask) >>> 0) >>> shift) * 255) / max);
 }
 
 function decodeRle(file: Buffer, start: number, four: boolean, put: (x: number, y: number, index: number) => void): void {

@@ -51,11 +51,21 @@ export async function decodeHeif(file: string): Promise<RgbaImage> {
     const height = data.readUInt32BE(4);
     if (data.length - 8 === width * height * 4) return { width, height, data: data.subarray(8) };
   }
-  throw new PhotoError('corrupt', `cannot decode HEIF image: ${firstReason(said.join('')) ?? (code === null ? 'the decoder was stopped' : 'no image in the file')}`);
+  throw new PhotoError(
+    'corrupt',
+    `cannot decode HEIF image: ${firstReason(said.join('')) ?? (code === null ? 'the decoder was stopped' : 'no image in the file')}`,
+  );
 }
 
 /** libheif's lines ("Could not parse HEIF file Invalid input: No 'iprp' box", …) as one clear reason. */
 function firstReason(text: string): string | undefined {
-  const lines = [...new Set(text.split('\n').map((line) => line.trim()).filter(Boolean))];
+  const lines = [
+    ...new Set(
+      text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean),
+    ),
+  ];
   return lines.length ? lines.slice(0, 2).join('; ') : undefined;
 }

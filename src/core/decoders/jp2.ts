@@ -19,7 +19,9 @@ interface OpenJpeg {
 let codec: Promise<OpenJpeg> | undefined;
 /** OpenJPEG compiled to WebAssembly; its log goes to Emscripten's print hooks, silenced (stdout is the reporter's). */
 function openJpeg(): Promise<OpenJpeg> {
-  codec ??= import('@cornerstonejs/codec-openjpeg/decodewasmjs').then(async (m) => (await m.default({ print: () => undefined, printErr: () => undefined })) as OpenJpeg);
+  codec ??= import('@cornerstonejs/codec-openjpeg/decodewasmjs').then(
+    async (m) => (await m.default({ print: () => undefined, printErr: () => undefined })) as OpenJpeg,
+  );
   return codec;
 }
 
@@ -37,7 +39,8 @@ export function codestream(file: Buffer): Buffer {
         length = file.length - offset;
       }
       if (length < header) break;
-      if (file.toString('latin1', offset + 4, offset + 8) === 'jp2c') return file.subarray(offset + header, Math.min(offset + length, file.length));
+      if (file.toString('latin1', offset + 4, offset + 8) === 'jp2c')
+        return file.subarray(offset + header, Math.min(offset + length, file.length));
       offset += length;
     }
     throw new PhotoError('corrupt', 'cannot decode JPEG 2000 image: no codestream in the file');
@@ -51,7 +54,12 @@ export function codestream(file: Buffer): Buffer {
  * needs more, and a large scan decodes in a fraction of the time and memory. (This OpenJPEG build tells
  * the size only after a decode.)
  */
-export async function decodeJp2(file: Buffer, maxPixels: number, maxEdge = 0, size?: { width?: number; height?: number }): Promise<RawImage> {
+export async function decodeJp2(
+  file: Buffer,
+  maxPixels: number,
+  maxEdge = 0,
+  size?: { width?: number; height?: number },
+): Promise<RawImage> {
   const stream = codestream(file);
   const { J2KDecoder } = await openJpeg();
   let level = 0;
@@ -74,7 +82,8 @@ function decodeAt(Decoder: new () => J2KDecoder, stream: Buffer, level: number, 
     if (level > 0) decoder.decodeSubResolution(level, 0);
     else decoder.decode();
     const info = decoder.getFrameInfo();
-    if (info.width * info.height > maxPixels) throw new PhotoError('corrupt', `image too large to decode safely (${info.width}×${info.height} pixels)`);
+    if (info.width * info.height > maxPixels)
+      throw new PhotoError('corrupt', `image too large to decode safely (${info.width}×${info.height} pixels)`);
     const width = Math.ceil(info.width / 2 ** level);
     const height = Math.ceil(info.height / 2 ** level);
     return toRaw(decoder.getDecodedBuffer(), width, height, info.bitsPerSample, info.componentCount, info.isSigned);
@@ -104,7 +113,8 @@ function toRaw(samples: Uint8Array, width: number, height: number, bits: number,
   for (let i = 0; i < pixels; i++) {
     for (let c = 0; c < channels; c++) {
       const at = (i * components + c) * bytesPerSample;
-      let value = bytesPerSample === 2 ? (signed ? view.getInt16(at, true) : view.getUint16(at, true)) : signed ? view.getInt8(at) : samples[at]!;
+      let value =
+        bytesPerSample === 2 ? (signed ? view.getInt16(at, true) : view.getUint16(at, true)) : signed ? view.getInt8(at) : samples[at]!;
       if (signed) value += 1 << (bits - 1);
       out[i * channels + c] = Math.max(0, Math.min(255, value >> shift));
     }

@@ -29,24 +29,38 @@ export class CacheStore {
   }
 
   cachedAnalysis(key: AnalysisKey): Analysis | undefined {
-    const row = this.sql.analysis.get(key.hash, key.model, key.promptVersion, key.languages.join(',')) as { result: string; provider: string; model: string } | undefined;
+    const row = this.sql.analysis.get(key.hash, key.model, key.promptVersion, key.languages.join(',')) as
+      { result: string; provider: string; model: string } | undefined;
     if (!row) return undefined;
     return { result: JSON.parse(row.result), provider: row.provider, model: row.model, tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: true };
   }
 
   /** Cache under the model that was asked for (e.g. "auto") and the one that answered, so either finds it. */
   saveAnalysis(key: AnalysisKey, analysis: Analysis): void {
-    this.db.transaction((models: string[]) => {
-      for (const model of models) {
-        this.sql.saveAnalysis.run(key.hash, model, key.promptVersion, key.languages.join(','), JSON.stringify(analysis.result), analysis.provider,
-          analysis.tokensIn, analysis.tokensOut, analysis.cost, Date.now());
-      }
-    }).immediate([...new Set([key.model, analysis.model])]);
+    this.db
+      .transaction((models: string[]) => {
+        for (const model of models) {
+          this.sql.saveAnalysis.run(
+            key.hash,
+            model,
+            key.promptVersion,
+            key.languages.join(','),
+            JSON.stringify(analysis.result),
+            analysis.provider,
+            analysis.tokensIn,
+            analysis.tokensOut,
+            analysis.cost,
+            Date.now(),
+          );
+        }
+      })
+      .immediate([...new Set([key.model, analysis.model])]);
   }
 
   /** An answer that could not be written (or met the profile) is no answer to keep: the next try asks again. */
   forgetAnalysis(key: AnalysisKey, analysis: Pick<Analysis, 'model'>): void {
-    for (const model of new Set([key.model, analysis.model])) this.sql.forgetAnalysis.run(key.hash, model, key.promptVersion, key.languages.join(','));
+    for (const model of new Set([key.model, analysis.model]))
+      this.sql.forgetAnalysis.run(key.hash, model, key.promptVersion, key.languages.join(','));
   }
 
   catalogue(baseUrl: string, maxAgeMs: number): unknown[] | undefined {
@@ -60,7 +74,17 @@ export class CacheStore {
   }
 
   recordModelCall(call: ModelCallRow): void {
-    this.sql.modelCall.run(Date.now(), call.provider, call.model, call.ok ? 1 : 0, call.ms, call.tokensIn, call.tokensOut, call.cost, call.error ?? null);
+    this.sql.modelCall.run(
+      Date.now(),
+      call.provider,
+      call.model,
+      call.ok ? 1 : 0,
+      call.ms,
+      call.tokensIn,
+      call.tokensOut,
+      call.cost,
+      call.error ?? null,
+    );
     this.recordModelOutcome(call.model, call.ok);
   }
 
@@ -76,7 +100,9 @@ export class CacheStore {
 
 function statements(db: Database.Database) {
   return {
-    analysis: db.prepare(`SELECT result, provider, model FROM analyses WHERE hash = ? AND model = ? AND prompt_version = ? AND languages = ?`),
+    analysis: db.prepare(
+      `SELECT result, provider, model FROM analyses WHERE hash = ? AND model = ? AND prompt_version = ? AND languages = ?`,
+    ),
     saveAnalysis: db.prepare(
       `INSERT OR REPLACE INTO analyses (hash, model, prompt_version, languages, result, provider, tokens_in, tokens_out, cost, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -84,12 +110,16 @@ function statements(db: Database.Database) {
     forgetAnalysis: db.prepare(`DELETE FROM analyses WHERE hash = ? AND model = ? AND prompt_version = ? AND languages = ?`),
     catalogue: db.prepare(`SELECT fetched_at, models FROM catalogues WHERE base_url = ?`),
     saveCatalogue: db.prepare(`INSERT OR REPLACE INTO catalogues (base_url, fetched_at, models) VALUES (?, ?, ?)`),
-    modelCall: db.prepare(`INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    modelCall: db.prepare(
+      `INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
     modelOutcome: db.prepare(
       `INSERT INTO model_outcomes (model, successes, failures, last_success_at) VALUES (@model, @ok, 1 - @ok, CASE WHEN @ok = 1 THEN @now END)
        ON CONFLICT (model) DO UPDATE SET successes = successes + @ok, failures = failures + 1 - @ok,
          last_success_at = CASE WHEN @ok = 1 THEN @now ELSE last_success_at END`,
     ),
-    provenModels: db.prepare(`SELECT model FROM model_outcomes WHERE successes > 0 ORDER BY successes * 1.0 / (successes + failures) DESC, last_success_at DESC`),
+    provenModels: db.prepare(
+      `SELECT model FROM model_outcomes WHERE successes > 0 ORDER BY successes * 1.0 / (successes + failures) DESC, last_success_at DESC`,
+    ),
   };
 }

@@ -25,23 +25,33 @@ export function databaseFault(error: unknown, opening?: string): FatalError | un
   const detail = errorMessage(error).split('\n')[0] ?? '';
   const say = (text: string) => new FatalError(text);
   if (code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_') || code === 'SQLITE_NOTADB') {
-    return say(`the database ${db} is damaged (${detail}). Restore the latest backup (\`phototag backup list\`, then \`phototag backup restore FILE\`), or move the file aside to start with an empty database`);
+    return say(
+      `the database ${db} is damaged (${detail}). Restore the latest backup (\`phototag backup list\`, then \`phototag backup restore FILE\`), or move the file aside to start with an empty database`,
+    );
   }
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
     return say(`the disk holding the database ${db} is full. Free some space and run phototag again (photos not done yet stay queued)`);
   }
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_LOCKED_')) {
-    return say(`the database ${db} is locked by another program (waited 10 s). Close whatever holds it (an sqlite3 shell, a sync or backup tool) and run again`);
+    return say(
+      `the database ${db} is locked by another program (waited 10 s). Close whatever holds it (an sqlite3 shell, a sync or backup tool) and run again`,
+    );
   }
   const cannotWrite = code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM';
   if (code === 'EROFS' || (cannotWrite && file && folderProblem(path.dirname(file)) === 'EROFS')) {
-    return say(`cannot write the database ${db}: the file system is read-only. Mount it read-write, or point --data-dir (PHOTOTAG_DATA_DIR) elsewhere`);
+    return say(
+      `cannot write the database ${db}: the file system is read-only. Mount it read-write, or point --data-dir (PHOTOTAG_DATA_DIR) elsewhere`,
+    );
   }
   if (cannotWrite || code === 'SQLITE_AUTH' || ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR'].includes(code)) {
-    return say(`cannot open or write the database ${db} (${detail}). Fix the permissions of ${dir} and the files in it (they must be writable by this user), or point --data-dir (PHOTOTAG_DATA_DIR) elsewhere`);
+    return say(
+      `cannot open or write the database ${db} (${detail}). Fix the permissions of ${dir} and the files in it (they must be writable by this user), or point --data-dir (PHOTOTAG_DATA_DIR) elsewhere`,
+    );
   }
   if (code === 'SQLITE_IOERR' || code.startsWith('SQLITE_IOERR_') || code === 'EIO') {
-    return say(`input/output error on the database ${db} (${detail}): the disk may be full or failing. Check it, then restore the latest backup if the database is damaged`);
+    return say(
+      `input/output error on the database ${db} (${detail}): the disk may be full or failing. Check it, then restore the latest backup if the database is damaged`,
+    );
   }
   return undefined;
 }

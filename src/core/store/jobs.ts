@@ -60,7 +60,12 @@ interface JobRow {
 function jobOf(row: JobRow): Job {
   const job: Job = { id: row.id, path: row.path, attempts: row.attempts, source: row.source };
   if (row.telegram_user !== null && row.telegram_chat !== null && row.telegram_message !== null) {
-    job.telegram = { user: row.telegram_user, chat: row.telegram_chat, statusMessage: row.telegram_message, lang: row.telegram_lang === 'ru' ? 'ru' : 'en' };
+    job.telegram = {
+      user: row.telegram_user,
+      chat: row.telegram_chat,
+      statusMessage: row.telegram_message,
+      lang: row.telegram_lang === 'ru' ? 'ru' : 'en',
+    };
   }
   if (row.languages) job.languages = row.languages.split(',');
   if (row.hint !== null) job.hint = row.hint;
@@ -104,7 +109,12 @@ export const FAILED_WHERE = `status = 'failed'
   AND (@paths IS NULL OR path IN (SELECT value FROM json_each(@paths)))
   AND (@telegramUser IS NULL OR telegram_user = @telegramUser)`;
 
-export function failedParams(filter: RetryFilter): { since: number | null; kind: string | null; paths: string | null; telegramUser: string | null } {
+export function failedParams(filter: RetryFilter): {
+  since: number | null;
+  kind: string | null;
+  paths: string | null;
+  telegramUser: string | null;
+} {
   return {
     since: filter.since ?? null,
     kind: filter.kind || null,
@@ -151,13 +161,15 @@ export class JobStore {
    * so two runs starting together never adopt the same job.
    */
   adopt(runId: number, isAlive: (owner: ProcessIdentity) => boolean): { runs: number[]; queued: number; running: number } {
-    return this.db.transaction(() => {
-      const runs = this.deadRuns(isAlive).filter((id) => id !== runId);
-      if (runs.length === 0) return { runs, queued: 0, running: 0 };
-      const counts = this.sql.adoptCounts.get(JSON.stringify(runs)) as { queued: number | null; running: number | null };
-      this.sql.adopt.run({ runId, runs: JSON.stringify(runs), now: Date.now() });
-      return { runs, queued: counts.queued ?? 0, running: counts.running ?? 0 };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const runs = this.deadRuns(isAlive).filter((id) => id !== runId);
+        if (runs.length === 0) return { runs, queued: 0, running: 0 };
+        const counts = this.sql.adoptCounts.get(JSON.stringify(runs)) as { queued: number | null; running: number | null };
+        this.sql.adopt.run({ runId, runs: JSON.stringify(runs), now: Date.now() });
+        return { runs, queued: counts.queued ?? 0, running: counts.running ?? 0 };
+      })
+      .immediate();
   }
 
   /**
@@ -165,21 +177,36 @@ export class JobStore {
    * is 'unchanged' (unless `force`); one queued or running under a live run stays with it ('busy'); one that
    * failed is tried again only when `retryFailed` (tag, retry), not by every rescan.
    */
-  enqueue(runId: number, items: readonly QueueItem[], options: { force: boolean; retryFailed: boolean; source: Source; isLiveRun: (runId: number) => boolean }): EnqueueResult[] {
-    return this.db.transaction(() =>
-      items.map((item): EnqueueResult => {
-        const row = this.sql.find.get(item.path) as { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
-        const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
-        if (same && !options.force && !item.request?.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
-        if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
-        const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
-        // Already this run's job (a watcher's second event for it): never a second worker on one photo.
-        if (waiting && row.run_id === runId) return 'pending';
-        if (waiting && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
-        this.sql.insert.run({ path: item.path, size: item.size, mtimeMs: Math.trunc(item.mtimeMs), source: item.request?.source ?? options.source, runId, now: Date.now(), ...requestParams(item.request) });
-        return 'queued';
-      }),
-    ).immediate();
+  enqueue(
+    runId: number,
+    items: readonly QueueItem[],
+    options: { force: boolean; retryFailed: boolean; source: Source; isLiveRun: (runId: number) => boolean },
+  ): EnqueueResult[] {
+    return this.db
+      .transaction(() =>
+        items.map((item): EnqueueResult => {
+          const row = this.sql.find.get(item.path) as
+            { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
+          const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
+          if (same && !options.force && !item.request?.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
+          if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
+          const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
+          // Already this run's job (a watcher's second event for it): never a second worker on one photo.
+          if (waiting && row.run_id === runId) return 'pending';
+          if (waiting && row.run_id !== null && options.isLiveRun(row.run_id)) return 'busy';
+          this.sql.insert.run({
+            path: item.path,
+            size: item.size,
+            mtimeMs: Math.trunc(item.mtimeMs),
+            source: item.request?.source ?? options.source,
+            runId,
+            now: Date.now(),
+            ...requestParams(item.request),
+          });
+          return 'queued';
+        }),
+      )
+      .immediate();
   }
 
   /** Claim the next due job of this run with one statement: two processes never get the same photo. */
@@ -200,7 +227,14 @@ export class JobStore {
 
   /** Finished Telegram jobs whose answer is still owed, oldest first. */
   unanswered(limit = 100): UnansweredJob[] {
-    const rows = this.sql.unanswered.all(limit) as (JobRow & { status: PhotoStatus; title: string | null; description: string | null; keywords: string | null; error: string | null; error_kind: FailureKind | null })[];
+    const rows = this.sql.unanswered.all(limit) as (JobRow & {
+      status: PhotoStatus;
+      title: string | null;
+      description: string | null;
+      keywords: string | null;
+      error: string | null;
+      error_kind: FailureKind | null;
+    })[];
     return rows.map((row) => ({
       ...jobOf(row),
       status: row.status,
@@ -323,7 +357,9 @@ function statements(db: Database.Database) {
        WHERE id = (SELECT id FROM photos WHERE run_id = @runId AND status = 'queued' AND next_attempt_at <= @now ORDER BY id LIMIT 1)
        RETURNING ${JOB_COLUMNS}`,
     ),
-    defer: db.prepare(`UPDATE photos SET status = 'queued', next_attempt_at = ?, error = ?, error_kind = ?, attempts = attempts - ?, updated_at = ? WHERE path = ?`),
+    defer: db.prepare(
+      `UPDATE photos SET status = 'queued', next_attempt_at = ?, error = ?, error_kind = ?, attempts = attempts - ?, updated_at = ? WHERE path = ?`,
+    ),
     pending: db.prepare(
       `SELECT SUM(status = 'queued') AS queued, SUM(status = 'running') AS running, MIN(CASE WHEN status = 'queued' THEN next_attempt_at END) AS next
        FROM photos WHERE run_id = ? AND status IN ('queued', 'running')`,

@@ -23,7 +23,17 @@ export interface StatsRows {
   /** Photo counts by local day number (days since the epoch), source, status and cache hit. */
   groups: { day: number; source: string; status: PhotoStatus; cacheHit: number; count: number; tokens: number; cost: number }[];
   queue: { queued: number; running: number };
-  models: { provider: string; model: string; calls: number; ok: number; tokensIn: number; tokensOut: number; cost: number; medianMs: number; p95Ms: number }[];
+  models: {
+    provider: string;
+    model: string;
+    calls: number;
+    ok: number;
+    tokensIn: number;
+    tokensOut: number;
+    cost: number;
+    medianMs: number;
+    p95Ms: number;
+  }[];
   failures: { kind: string | null; count: number }[];
   failureExamples: { kind: string | null; path: string; error: string | null; at: number }[];
   perTelegramUser: { user: string; done: number; failed: number }[];
@@ -47,7 +57,11 @@ export class ReportStore {
   statsRows(since: number, until: number, dayOffsetMs: number): StatsRows {
     const range = { since, until, offset: dayOffsetMs };
     const percentile = (m: ModelRow, p: number) =>
-      (this.sql.nthLatency.get({ provider: m.provider, model: m.model, since, until, n: Math.max(0, Math.ceil(p * m.calls) - 1) }) as { ms: number }).ms;
+      (
+        this.sql.nthLatency.get({ provider: m.provider, model: m.model, since, until, n: Math.max(0, Math.ceil(p * m.calls) - 1) }) as {
+          ms: number;
+        }
+      ).ms;
     const models = this.sql.models.all({ since, until }) as ModelRow[];
     return {
       groups: this.sql.groups.all(range) as StatsRows['groups'],
@@ -61,7 +75,10 @@ export class ReportStore {
 
   /** Tagged photos with everything written, for `phototag export`. */
   exportRows(filter: { since?: number; paths?: string[] }): { path: string; result: ModelResult | null; updatedAt: number }[] {
-    const rows = this.sql.exportRows.all({ since: filter.since ?? null, paths: filter.paths?.length ? JSON.stringify(filter.paths) : null }) as { path: string; result: string; updatedAt: number }[];
+    const rows = this.sql.exportRows.all({
+      since: filter.since ?? null,
+      paths: filter.paths?.length ? JSON.stringify(filter.paths) : null,
+    }) as { path: string; result: string; updatedAt: number }[];
     return rows.map((row) => ({ ...row, result: JSON.parse(row.result) as ModelResult }));
   }
 
@@ -76,8 +93,10 @@ export class ReportStore {
 
   /** The newest tagged and failed photos, for the dashboard. */
   recent(limit: number): { done: RecentPhoto[]; failed: FailureRow[] } {
-    const done = (this.sql.recentDone.all(limit) as (Omit<RecentPhoto, 'keywords'> & { keywords: string | null })[])
-      .map((row) => ({ ...row, keywords: row.keywords ? (JSON.parse(row.keywords) as string[]) : [] }));
+    const done = (this.sql.recentDone.all(limit) as (Omit<RecentPhoto, 'keywords'> & { keywords: string | null })[]).map((row) => ({
+      ...row,
+      keywords: row.keywords ? (JSON.parse(row.keywords) as string[]) : [],
+    }));
     return { done, failed: this.failures({}, limit) };
   }
 }
@@ -88,7 +107,9 @@ function statements(db: Database.Database) {
       `SELECT provider, model, COUNT(*) AS calls, SUM(ok) AS ok, SUM(tokens_in) AS tokensIn, SUM(tokens_out) AS tokensOut, SUM(cost) AS cost
        FROM model_calls WHERE at >= @since AND at < @until GROUP BY provider, model ORDER BY calls DESC`,
     ),
-    nthLatency: db.prepare(`SELECT ms FROM model_calls WHERE provider = @provider AND model = @model AND at >= @since AND at < @until ORDER BY ms LIMIT 1 OFFSET @n`),
+    nthLatency: db.prepare(
+      `SELECT ms FROM model_calls WHERE provider = @provider AND model = @model AND at >= @since AND at < @until ORDER BY ms LIMIT 1 OFFSET @n`,
+    ),
     groups: db.prepare(
       `SELECT CAST((updated_at + @offset) / 86400000 AS INTEGER) AS day, source, status, cache_hit AS cacheHit, COUNT(*) AS count,
               SUM(tokens_in + tokens_out) AS tokens, SUM(cost) AS cost
@@ -118,6 +139,8 @@ function statements(db: Database.Database) {
     failures: db.prepare(
       `SELECT path, error, error_kind AS kind, attempts, updated_at AS updatedAt FROM photos WHERE ${FAILED_WHERE} ORDER BY updated_at DESC, id DESC LIMIT @limit`,
     ),
-    recentDone: db.prepare(`SELECT path, title, description, keywords, model, updated_at AS updatedAt FROM photos WHERE status = 'done' ORDER BY updated_at DESC, id DESC LIMIT ?`),
+    recentDone: db.prepare(
+      `SELECT path, title, description, keywords, model, updated_at AS updatedAt FROM photos WHERE status = 'done' ORDER BY updated_at DESC, id DESC LIMIT ?`,
+    ),
   };
 }

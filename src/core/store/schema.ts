@@ -185,14 +185,19 @@ function openReadonly(file: string): Database.Database | undefined {
 /** False for an older schema (to be migrated); throws for a newer one. */
 function isCurrent(db: Database.Database, file: string): boolean {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) throw new FatalError(`the database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
+  if (current > MIGRATIONS.length)
+    throw new FatalError(
+      `the database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`,
+    );
   return current === MIGRATIONS.length;
 }
 
 function migrate(db: Database.Database, file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new FatalError(`Database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`);
+    throw new FatalError(
+      `Database ${file} has schema version ${current}, newer than this phototag (${MIGRATIONS.length}); upgrade phototag`,
+    );
   }
   const apply = db.transaction(() => {
     // Read again under the write lock: a second phototag opening the same new data dir at the same moment

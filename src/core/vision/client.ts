@@ -62,7 +62,12 @@ export interface VisionEvents {
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
-type Failure = { ok: false; reason: string; kind: 'transient' | 'connection' | 'cancelled' | 'invalid-output' | 'provider'; retryAfterMs?: number };
+type Failure = {
+  ok: false;
+  reason: string;
+  kind: 'transient' | 'connection' | 'cancelled' | 'invalid-output' | 'provider';
+  retryAfterMs?: number;
+};
 
 /** "cannot reach the provider (ECONNREFUSED)" → "ECONNREFUSED". */
 function detailOf(reason: string): string {
@@ -71,7 +76,10 @@ function detailOf(reason: string): string {
 
 function quotaError(fault: ProviderFault): QuotaError {
   const when = fault.resetAt ? `after ${new Date(fault.resetAt).toLocaleString()}` : 'tomorrow (free tiers reset daily)';
-  return new QuotaError(`The provider's request quota is used up (${fault.message}). The remaining photos stay queued: run \`phototag retry\` ${when}.`, fault.resetAt);
+  return new QuotaError(
+    `The provider's request quota is used up (${fault.message}). The remaining photos stay queued: run \`phototag retry\` ${when}.`,
+    fault.resetAt,
+  );
 }
 
 /**
@@ -126,13 +134,17 @@ export class VisionClient {
     if (candidates.length === 0) return;
     const current = this.settings.candidates[this.preferred]?.id;
     this.settings.candidates = candidates;
-    this.preferred = Math.max(0, candidates.findIndex((m) => m.id === current));
+    this.preferred = Math.max(
+      0,
+      candidates.findIndex((m) => m.id === current),
+    );
   }
 
   /** For /readyz: whether some model may be called now (not every one paused by the circuit breaker). */
   circuit(): { ok: boolean; detail: string } {
     const unreachableUntil = this.reachability.openUntil(PROVIDER);
-    if (unreachableUntil !== undefined) return { ok: false, detail: `provider unreachable, next try at ${new Date(unreachableUntil).toISOString()}` };
+    if (unreachableUntil !== undefined)
+      return { ok: false, detail: `provider unreachable, next try at ${new Date(unreachableUntil).toISOString()}` };
     const paused = this.settings.candidates.filter((m) => this.breaker.openUntil(m.id) !== undefined).map((m) => m.id);
     const ok = paused.length < this.settings.candidates.length;
     return { ok, detail: paused.length ? `paused: ${paused.join(', ')}` : 'closed' };
@@ -188,7 +200,11 @@ export class VisionClient {
     }
     // Every model paused: wait for the first to reopen without using up one of the photo's attempts.
     if (!tried) throw new PhotoError('transient', lastProblem, retryAfterMs, false);
-    throw new PhotoError(lastKind === 'transient' ? 'transient' : lastKind === 'invalid-output' ? 'invalid-output' : 'provider', lastProblem, lastKind === 'transient' ? retryAfterMs : undefined);
+    throw new PhotoError(
+      lastKind === 'transient' ? 'transient' : lastKind === 'invalid-output' ? 'invalid-output' : 'provider',
+      lastProblem,
+      lastKind === 'transient' ? retryAfterMs : undefined,
+    );
   }
 
   private lastConnectionProblem = 'cannot reach the provider';
@@ -196,9 +212,16 @@ export class VisionClient {
   /** The provider did not answer several times in a row: the daemon waits, a CLI run stops (photos stay queued). */
   private unreachable(until: number, reason: string): Error {
     if (!this.settings.waitForProvider) {
-      return new ProviderUnreachableError(`Cannot reach the provider at ${this.settings.baseUrl} (${detailOf(reason)}). The photos not yet tagged stay queued: run \`phototag retry\` once it is back.`);
+      return new ProviderUnreachableError(
+        `Cannot reach the provider at ${this.settings.baseUrl} (${detailOf(reason)}). The photos not yet tagged stay queued: run \`phototag retry\` once it is back.`,
+      );
     }
-    return new PhotoError('transient', `the provider is unreachable (${detailOf(reason)}); trying again at ${new Date(until).toLocaleTimeString()}`, Math.max(0, until - Date.now()), false);
+    return new PhotoError(
+      'transient',
+      `the provider is unreachable (${detailOf(reason)}); trying again at ${new Date(until).toLocaleTimeString()}`,
+      Math.max(0, until - Date.now()),
+      false,
+    );
   }
 
   private async tryModel(model: CatalogueModel, request: AnalyzeRequest): Promise<{ ok: true; analysis: Analysis } | Failure> {
@@ -220,8 +243,14 @@ export class VisionClient {
       const answer = await this.call(model, messages, request);
       if ('fault' in answer) {
         const fault = answer.fault;
-        if (fault.kind === 'auth') throw new FatalError(`The provider refused the API key (${fault.message}). Check PHOTOTAG_API_KEY or your provider's key variable.`);
-        if (fault.kind === 'credit') throw new FatalError(`The provider says the account has no credit left (${fault.message}). Add credit or use a free model (--model auto).`);
+        if (fault.kind === 'auth')
+          throw new FatalError(
+            `The provider refused the API key (${fault.message}). Check PHOTOTAG_API_KEY or your provider's key variable.`,
+          );
+        if (fault.kind === 'credit')
+          throw new FatalError(
+            `The provider says the account has no credit left (${fault.message}). Add credit or use a free model (--model auto).`,
+          );
         if (fault.kind === 'quota') throw quotaError(fault);
         if (fault.kind === 'bad-request' && !this.noSchema.has(model.id)) {
           this.noSchema.add(model.id); // some servers reject response_format: ask again without it
@@ -238,45 +267,86 @@ export class VisionClient {
       cost += answer.cost;
       const parsed = parseModelAnswer(answer.text, request.languages);
       if (parsed.ok) {
-        return { ok: true, analysis: { result: parsed.result, provider: this.settings.provider, model: answer.model ?? model.id, tokensIn, tokensOut, cost, cacheHit: false } };
+        return {
+          ok: true,
+          analysis: {
+            result: parsed.result,
+            provider: this.settings.provider,
+            model: answer.model ?? model.id,
+            tokensIn,
+            tokensOut,
+            cost,
+            cacheHit: false,
+          },
+        };
       }
       if (repaired) return { ok: false, reason: `unusable answer after a repair request: ${parsed.reason}`, kind: 'invalid-output' };
       repaired = true;
       messages.push({ role: 'assistant', content: answer.text.slice(0, 4000) });
-      messages.push({ role: 'user', content: `That answer cannot be used: ${parsed.reason}. Reply again with only the JSON object, exactly in the requested shape.` });
+      messages.push({
+        role: 'user',
+        content: `That answer cannot be used: ${parsed.reason}. Reply again with only the JSON object, exactly in the requested shape.`,
+      });
     }
   }
 
-  private async call(model: CatalogueModel, messages: Message[], request: AnalyzeRequest): Promise<{ text: string; model?: string; tokensIn: number; tokensOut: number; cost: number } | { fault: ProviderFault }> {
+  private async call(
+    model: CatalogueModel,
+    messages: Message[],
+    request: AnalyzeRequest,
+  ): Promise<{ text: string; model?: string; tokensIn: number; tokensOut: number; cost: number } | { fault: ProviderFault }> {
     const sdk = await this.sdk();
     let started = Date.now();
     const send = async () => {
       started = Date.now();
       const body: Record<string, unknown> = { model: model.id, messages, temperature: 0.2, max_tokens: 4096 };
       if (!this.noSchema.has(model.id)) {
-        body.response_format = { type: 'json_schema', json_schema: { name: 'photo_metadata', strict: true, schema: responseSchema(request.languages) } };
+        body.response_format = {
+          type: 'json_schema',
+          json_schema: { name: 'photo_metadata', strict: true, schema: responseSchema(request.languages) },
+        };
       }
       if (this.settings.provider === 'openrouter') body.usage = { include: true };
       return sdk.chat.completions.create(body as never, { signal: request.signal });
     };
     const report = (ok: boolean, extra: Partial<ModelCall> = {}) =>
-      this.events.onCall?.({ provider: this.settings.provider, model: model.id, ok, ms: Date.now() - started, tokensIn: 0, tokensOut: 0, cost: 0, ...extra });
+      this.events.onCall?.({
+        provider: this.settings.provider,
+        model: model.id,
+        ok,
+        ms: Date.now() - started,
+        tokensIn: 0,
+        tokensOut: 0,
+        cost: 0,
+        ...extra,
+      });
     try {
       const completion = (await (this.limiter ? this.limiter.add(send) : send())) as OpenAI.Chat.Completions.ChatCompletion & {
         error?: { code?: unknown; message?: unknown };
         usage?: { cost?: number };
       };
       if (completion.error || !Array.isArray(completion.choices) || completion.choices.length === 0) {
-        const fault: ProviderFault = completion.error ? faultFromBody(completion, this.settings.apiKey) : { kind: 'server', message: 'answer without choices' };
+        const fault: ProviderFault = completion.error
+          ? faultFromBody(completion, this.settings.apiKey)
+          : { kind: 'server', message: 'answer without choices' };
         report(false, { error: fault.kind });
         return { fault };
       }
       const choice = completion.choices[0]!;
       const tokensIn = completion.usage?.prompt_tokens ?? 0;
       const tokensOut = completion.usage?.completion_tokens ?? 0;
-      const cost = typeof completion.usage?.cost === 'number' ? completion.usage.cost : tokensIn * model.promptPrice + tokensOut * model.completionPrice;
+      const cost =
+        typeof completion.usage?.cost === 'number'
+          ? completion.usage.cost
+          : tokensIn * model.promptPrice + tokensOut * model.completionPrice;
       report(true, { tokensIn, tokensOut, cost });
-      return { text: typeof choice.message?.content === 'string' ? choice.message.content : '', model: completion.model || undefined, tokensIn, tokensOut, cost };
+      return {
+        text: typeof choice.message?.content === 'string' ? choice.message.content : '',
+        model: completion.model || undefined,
+        tokensIn,
+        tokensOut,
+        cost,
+      };
     } catch (error) {
       const fault = faultFromError(error, this.settings.apiKey, this.sdkErrors);
       report(false, { error: fault.kind });

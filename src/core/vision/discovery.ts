@@ -59,7 +59,11 @@ export interface CatalogueOptions {
 }
 
 /** The models to try, in order. A fixed model is the only candidate; `auto` asks the provider. */
-export async function resolveCandidates(provider: ResolvedProvider, store?: Store, options: CatalogueOptions = {}): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[] }> {
+export async function resolveCandidates(
+  provider: ResolvedProvider,
+  store?: Store,
+  options: CatalogueOptions = {},
+): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[] }> {
   const listOptions = { ...options, timeoutMs: Math.min(options.timeoutMs ?? 15_000, 15_000) };
   if (provider.model !== 'auto') {
     // Only prices come from the list here: a slow or broken /models must not hold the run up.
@@ -69,13 +73,15 @@ export async function resolveCandidates(provider: ResolvedProvider, store?: Stor
   }
   if (provider.preset.name === 'ollama') {
     const ids = await ollamaVisionModels(provider.baseUrl, 5000);
-    if (ids.length === 0) throw new FatalError(`Ollama at ${provider.baseUrl} offers no vision model: \`ollama pull qwen2.5vl\`, or name one with --model.`);
+    if (ids.length === 0)
+      throw new FatalError(`Ollama at ${provider.baseUrl} offers no vision model: \`ollama pull qwen2.5vl\`, or name one with --model.`);
     const models = ids.map(fixedModel);
     return { candidates: models, catalogue: models };
   }
   const catalogue = await catalogueFor(provider, store, listOptions);
   const vision = freeVisionCandidates(catalogue, store?.cache.provenModels() ?? []);
-  const candidates = provider.preset.name === 'openrouter' ? vision : catalogue.filter((m) => m.vision).concat(vision.length ? [] : catalogue.slice(0, 1));
+  const candidates =
+    provider.preset.name === 'openrouter' ? vision : catalogue.filter((m) => m.vision).concat(vision.length ? [] : catalogue.slice(0, 1));
   if (candidates.length === 0) {
     throw new FatalError(`${provider.baseUrl}/models lists no free vision model; name one with --model (see \`phototag models\`).`);
   }
@@ -96,7 +102,7 @@ export async function catalogueFor(provider: ResolvedProvider, store?: Store, op
     options.onStale!(`${errorMessage(error).replace(/\.$/u, '')}; using the model list cached earlier`);
     return parseCatalogue(stale);
   }
-  const data = Array.isArray((response as { data?: unknown }).data) ? ((response as { data: unknown[] }).data) : [];
+  const data = Array.isArray((response as { data?: unknown }).data) ? (response as { data: unknown[] }).data : [];
   store?.cache.saveCatalogue(provider.baseUrl, data);
   return parseCatalogue(data);
 }
@@ -132,7 +138,12 @@ async function fetchJson(url: string, apiKey: string | undefined, timeoutMs: num
     });
   } catch (error) {
     const fault = faultFromError(error);
-    throw new FatalError(redact(`Cannot reach ${url}: ${fault.kind === 'timeout' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : fault.message}`, apiKey));
+    throw new FatalError(
+      redact(
+        `Cannot reach ${url}: ${fault.kind === 'timeout' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : fault.message}`,
+        apiKey,
+      ),
+    );
   }
   if (response.status === 401 || response.status === 403) throw new FatalError(`${url} refused the API key (HTTP ${response.status}).`);
   if (!response.ok) throw new FatalError(`${url} answered HTTP ${response.status}.`);

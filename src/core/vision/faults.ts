@@ -2,7 +2,19 @@ import { parseRetryAfter } from '../retry.js';
 import { ResponseTimeoutError, ResponseTooLargeError } from './http.js';
 
 /** How a failed model call should be handled. */
-export type FaultKind = 'auth' | 'credit' | 'quota' | 'not-found' | 'rate-limit' | 'server' | 'timeout' | 'connection' | 'too-large' | 'bad-request' | 'cancelled' | 'other';
+export type FaultKind =
+  | 'auth'
+  | 'credit'
+  | 'quota'
+  | 'not-found'
+  | 'rate-limit'
+  | 'server'
+  | 'timeout'
+  | 'connection'
+  | 'too-large'
+  | 'bad-request'
+  | 'cancelled'
+  | 'other';
 
 export interface ProviderFault {
   kind: FaultKind;
@@ -71,7 +83,13 @@ const CONNECTION_CODES = new Set([
   'UND_ERR_CLOSED',
   'UND_ERR_DESTROYED',
 ]);
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 /**
  * Turn whatever the openai SDK (or fetch) threw into a fault; never includes the API key. openai 6 sets every
@@ -81,7 +99,8 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_
 export function faultFromError(error: unknown, secret?: string, sdk: SdkErrorClasses = {}): ProviderFault {
   const e = (error ?? {}) as SdkError;
   const causes = causeChain(error);
-  const is = (cls: SdkErrorClasses[keyof SdkErrorClasses], name: string) => (cls !== undefined && error instanceof cls) || hasClassNamed(error, name);
+  const is = (cls: SdkErrorClasses[keyof SdkErrorClasses], name: string) =>
+    (cls !== undefined && error instanceof cls) || hasClassNamed(error, name);
   if (is(sdk.APIUserAbortError, 'APIUserAbortError') || e.name === 'AbortError') return { kind: 'cancelled', message: 'cancelled' };
   const tooLarge = causes.find((c): c is ResponseTooLargeError => c instanceof ResponseTooLargeError);
   if (tooLarge) return { kind: 'too-large', message: tooLarge.message };
@@ -96,7 +115,10 @@ export function faultFromError(error: unknown, secret?: string, sdk: SdkErrorCla
   }
   const connectionCode = codes.find((c) => CONNECTION_CODES.has(c));
   if (is(sdk.APIConnectionError, 'APIConnectionError') || connectionCode) {
-    return { kind: 'connection', message: redact(`cannot reach the provider (${connectionCode ?? codes[0] ?? deepestMessage(causes)})`, secret) };
+    return {
+      kind: 'connection',
+      message: redact(`cannot reach the provider (${connectionCode ?? codes[0] ?? deepestMessage(causes)})`, secret),
+    };
   }
   const status = typeof e.status === 'number' ? e.status : undefined;
   const detail = e.error?.message ?? e.message ?? String(error);
@@ -132,7 +154,11 @@ function codeOf(error: unknown): string | undefined {
 }
 
 function hasClassNamed(error: unknown, name: string): boolean {
-  for (let proto: unknown = error === null || typeof error !== 'object' ? undefined : Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: unknown = error === null || typeof error !== 'object' ? undefined : Object.getPrototypeOf(error);
+    proto;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     if ((proto as { constructor?: { name?: string } }).constructor?.name === name) return true;
   }
   return false;
@@ -148,7 +174,10 @@ export function faultFromBody(body: { error?: { code?: unknown; message?: unknow
   const code = Number(body.error?.code);
   const status = Number.isInteger(code) && code >= 100 && code < 600 ? code : 502;
   const message = typeof body.error?.message === 'string' ? body.error.message : 'the provider returned an error';
-  return quotaAware({ kind: kindForStatus(status), status, message: redact(`error in a 200 answer (${status}): ${message}`, secret) }, undefined);
+  return quotaAware(
+    { kind: kindForStatus(status), status, message: redact(`error in a 200 answer (${status}): ${message}`, secret) },
+    undefined,
+  );
 }
 
 function header(headers: SdkError['headers'], name: string): string | undefined {

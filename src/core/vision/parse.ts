@@ -20,7 +20,13 @@ const languageEntry = z.object({
   description: cleaned(TEXT_LIMITS.description).refine((text) => isVisible(text), 'description is empty'),
   // An invisible keyword is no keyword: it is dropped, never written.
   keywords: keywordList
-    .transform((list) => list.slice(0, TEXT_LIMITS.keywords * 4).map((k) => capText(k, TEXT_LIMITS.keyword)).filter(isVisible).slice(0, TEXT_LIMITS.keywords))
+    .transform((list) =>
+      list
+        .slice(0, TEXT_LIMITS.keywords * 4)
+        .map((k) => capText(k, TEXT_LIMITS.keyword))
+        .filter(isVisible)
+        .slice(0, TEXT_LIMITS.keywords),
+    )
     .refine((list) => list.length > 0, 'keywords are empty'),
 });
 

@@ -1,7 +1,18 @@
 /** Bump when the prompt changes what a model returns: cached answers are keyed by it. */
 export const PROMPT_VERSION = 3;
 
-const LANGUAGE_NAMES: Record<string, string> = { en: 'English', ru: 'Russian', de: 'German', fr: 'French', es: 'Spanish', it: 'Italian', uk: 'Ukrainian', pt: 'Portuguese', ja: 'Japanese', zh: 'Chinese' };
+const LANGUAGE_NAMES: Record<string, string> = {
+  en: 'English',
+  ru: 'Russian',
+  de: 'German',
+  fr: 'French',
+  es: 'Spanish',
+  it: 'Italian',
+  uk: 'Ukrainian',
+  pt: 'Portuguese',
+  ja: 'Japanese',
+  zh: 'Chinese',
+};
 
 export function languageName(code: string): string {
   return LANGUAGE_NAMES[code] ?? code;
@@ -25,7 +36,10 @@ export function userPrompt(languages: readonly string[], maxKeywords: number, co
     `keywords: ${Math.min(15, maxKeywords)} to ${maxKeywords} single words or short phrases, the most important first; no duplicates. Common words in lower case; names of places, people, landmarks and events keep their usual capitals (Lisbon, Eiffel Tower).`,
     'Each language entry is written natively in that language and its own script, not transliterated; no words of another language in its keywords.',
     ...(context.length
-      ? ['Context from the photo file (use it where it fits what you see; never invent names of places or people you cannot see or read):', ...context]
+      ? [
+          'Context from the photo file (use it where it fits what you see; never invent names of places or people you cannot see or read):',
+          ...context,
+        ]
       : []),
   ].join('\n');
 }

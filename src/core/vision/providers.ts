@@ -12,7 +12,14 @@ export interface ProviderPreset {
 }
 
 export const PRESETS: Record<ProviderName, ProviderPreset> = {
-  openrouter: { name: 'openrouter', baseUrl: 'https://openrouter.ai/api/v1', keyEnv: 'OPENROUTER_API_KEY', needsKey: true, defaultModel: 'auto', defaultRpm: 20 },
+  openrouter: {
+    name: 'openrouter',
+    baseUrl: 'https://openrouter.ai/api/v1',
+    keyEnv: 'OPENROUTER_API_KEY',
+    needsKey: true,
+    defaultModel: 'auto',
+    defaultRpm: 20,
+  },
   openai: { name: 'openai', baseUrl: 'https://api.openai.com/v1', keyEnv: 'OPENAI_API_KEY', needsKey: true, defaultModel: 'gpt-4o-mini' },
   ollama: { name: 'ollama', baseUrl: 'http://localhost:11434/v1', needsKey: false, defaultModel: 'auto' },
   lmstudio: { name: 'lmstudio', baseUrl: 'http://localhost:1234/v1', needsKey: false, defaultModel: 'auto' },
