@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /** How the pixels for the model are obtained. */
-export type PixelSource = 'sharp' | 'heif' | 'raw-preview' | 'psd' | 'bmp' | 'jp2';
+export type PixelSource = 'sharp' | 'heif' | 'raw-preview' | 'psd' | 'bmp' | 'jp2' | 'jxl';
 
 export interface PhotoFormat {
   name: string;
@@ -104,6 +104,8 @@ const FORMATS: Record<string, PhotoFormat> = {
   JP2: inFile('JP2', 'jp2', false, ['jp2', 'jpf', 'jpx']),
   JPX: inFile('JPX', 'jp2', false, ['jpx', 'jpf', 'jp2']),
   J2C: readOnly('JPEG 2000 codestream', 'jp2', ['j2c', 'j2k', 'jpc']),
+  // JPEG XL: XMP and EXIF in its boxes (ExifTool writes them); pixels decoded by libjxl (WebAssembly).
+  JXL: inFile('JXL', 'jxl', false, ['jxl']),
   BMP: readOnly('BMP', 'bmp', ['bmp', 'dib']),
   // BigTIFF: ExifTool reads it but "does not support writing of BigTIFF images".
   BTF: readOnly('BigTIFF', 'sharp', ['tif', 'tiff', 'btf']),
@@ -168,6 +170,7 @@ export const PHOTO_EXTENSIONS = new Set([
     'jp2',
     'jpf',
     'jpx',
+    'jxl',
   ],
   ...RAW_TYPES.map((type) => type.toLowerCase()),
 ]);

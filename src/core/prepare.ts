@@ -6,6 +6,7 @@ import type { PhotoFormat } from './formats.js';
 import { decodeBmp } from './decoders/bmp.js';
 import { decodeHeif } from './decoders/heif.js';
 import { decodeJp2 } from './decoders/jp2.js';
+import { decodeJxl } from './decoders/jxl.js';
 import { decodePsd, type RawImage } from './decoders/psd.js';
 
 export interface PreparedImage {
@@ -70,7 +71,8 @@ export async function prepareImage(
       return shrinkRawPreview(file, meta.orientation, tool, options);
     case 'psd':
     case 'bmp':
-    case 'jp2': {
+    case 'jp2':
+    case 'jxl': {
       const image = await decodeOwn(file, format, options.maxEdge, meta);
       return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: image.channels });
     }
@@ -86,6 +88,7 @@ export async function decodeOwn(
 ): Promise<RawImage> {
   const bytes = await fs.readFile(file);
   if (format.pixels === 'jp2') return decodeJp2(bytes, MAX_PIXELS, maxEdge, size);
+  if (format.pixels === 'jxl') return decodeJxl(bytes, MAX_PIXELS);
   return format.pixels === 'psd' ? decodePsd(bytes, MAX_PIXELS) : decodeBmp(bytes, MAX_PIXELS);
 }
 

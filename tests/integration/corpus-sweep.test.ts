@@ -1,7 +1,8 @@
 // Every photo in the corpus through the built CLI, as a user would tag a whole archive: default mode and
 // --force, English and Russian. What may fail is decided independently of phototag: plain ExifTool must be
 // able to write the content (in the file, or a sidecar for RAW) and a decoder other than phototag's
-// (ImageMagick; for RAW an embedded preview ImageMagick reads) must show the picture to its end.
+// (ImageMagick; for RAW an embedded preview ImageMagick reads; for JPEG XL, which this ImageMagick has no
+// delegate for, libjxl called directly) must show the picture to its end.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -193,6 +194,11 @@ async function judge(names: string[]): Promise<Photo[]> {
       const ping = await run('identify', ['-ping', entry.copy]);
       viewable = ping.code === 0 && !/truncat/iu.test(entry.warning);
       if (!viewable) why ||= `ImageMagick cannot read it: ${ping.stderr.trim().split('\n')[0] ?? entry.warning}`;
+    } else if (entry.type === 'JXL') {
+      // ImageMagick here has no JPEG XL delegate: libjxl (WebAssembly) itself must decode every pixel.
+      const decoded = await decodeJxl(entry.copy);
+      viewable = decoded === '';
+      if (!viewable) why ||= `libjxl cannot show it: ${decoded}`;
     } else {
       const decode = await run('convert', ['-define', 'jpeg:size=128x128', `${entry.copy}[0]`, '-resize', '16x16', 'png:/dev/null']);
       viewable = decode.code === 0 && !/premature end of JPEG file|truncat/iu.test(decode.stderr);
@@ -200,6 +206,20 @@ async function judge(names: string[]): Promise<Photo[]> {
     }
     return { name: entry.name, type: entry.type, raw: entry.raw, writable, viewable, why };
   });
+}
+
+/** '' when libjxl decodes the whole JPEG XL image, else why not. */
+async function decodeJxl(file: string): Promise<string> {
+  try {
+    const jxl = await import('@jsquash/jxl/decode.js');
+    const wasm = createRequire(import.meta.url).resolve('@jsquash/jxl/codec/dec/jxl_dec.wasm');
+    await jxl.init(await WebAssembly.compile(fs.readFileSync(wasm)), { print: () => undefined, printErr: () => undefined });
+    const bytes = fs.readFileSync(file);
+    const image = await jxl.default(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return image.width > 0 && image.height > 0 && image.data.length >= image.width * image.height * 4 ? '' : 'no pixels';
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** The built CLI over every photo in one run, with --json: every stdout line must be a JSON object. */
@@ -313,7 +333,7 @@ describe.each([
     expect(problems).toEqual([]);
     // The sweep did tag something in every format family that ExifTool writes.
     const doneTypes = new Set(photos.filter((p) => outcomes.get(p.name)!.status === 'done').map((p) => p.type));
-    for (const type of ['JPEG', 'TIFF', 'PNG', 'WEBP', 'GIF', 'HEIC', 'AVIF', 'MPO', 'CR3'])
+    for (const type of ['JPEG', 'TIFF', 'PNG', 'WEBP', 'GIF', 'HEIC', 'AVIF', 'MPO', 'CR3', 'JXL'])
       if (mode === '--force') expect(doneTypes).toContain(type);
   }, 480_000);
 });

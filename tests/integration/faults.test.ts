@@ -155,12 +155,13 @@ describe('bad input', () => {
   it('reports each bad file on its own and goes on with the rest', async () => {
     dir = tempDir();
     const good = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg'])[0]!;
-    const [truncated, png, jxl, readOnly] = copyCorpus(dir, [
+    const [truncated, png, readOnly] = copyCorpus(dir, [
       'broken/truncated-jpeg-100x100.jpg',
       'broken/truncated.png',
-      'other/usnavy-reagan-exif-xmp.jxl',
       ['jpeg/nikon-d5000.jpg', 'read-only.jpg'],
     ]);
+    const pdf = path.join(dir, 'scan.pdf');
+    fs.writeFileSync(pdf, '%PDF-1.4\n%%EOF\n');
     fs.chmodSync(readOnly!, 0o444);
     const empty = path.join(dir, 'empty.jpg');
     fs.writeFileSync(empty, '');
@@ -171,7 +172,7 @@ describe('bad input', () => {
     const bomb = path.join(dir, 'bomb.png');
     fs.writeFileSync(bomb, decompressionBomb());
     const missing = path.join(dir, 'missing.jpg');
-    const bad = [truncated!, png!, jxl!, readOnly!, empty, text, folder, bomb, missing];
+    const bad = [truncated!, png!, pdf, readOnly!, empty, text, folder, bomb, missing];
     const hashes = new Map(bad.filter((f) => fs.existsSync(f) && fs.statSync(f).isFile()).map((f) => [f, sha256(f)]));
 
     const { summary, outcomes } = await tagFiles([...bad, good], { baseUrl: fake.url, dataDir: path.join(dir, 'data') });
@@ -181,7 +182,7 @@ describe('bad input', () => {
       'corrupt: cannot decode image: the file is truncated or damaged (VipsJpeg: premature end of JPEG image)',
     );
     expect(reason(png!)).toMatch(/^corrupt: cannot decode image/);
-    expect(reason(jxl!)).toBe('unsupported: unsupported format (JXL)');
+    expect(reason(pdf)).toBe('unsupported: unsupported format (PDF)');
     expect(reason(readOnly!)).toBe('read-only: file is read-only');
     expect(reason(empty)).toBe('corrupt: empty file (0 bytes)');
     expect(reason(text)).toBe('unsupported: unsupported format (TXT)');

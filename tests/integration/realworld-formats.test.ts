@@ -167,6 +167,38 @@ describe('formats ExifTool writes are tagged, judged by content (defect 7)', () 
     expect(sha256(j2k)).toBe(bytes);
   });
 
+  it('JPEG XL: decoded by libjxl (WebAssembly), written in place (XMP and EXIF, no IPTC), image data untouched', async () => {
+    const { folder, dataDir } = work();
+    const [jxl] = copyCorpus(folder, ['other/usnavy-reagan-exif-xmp.jxl']);
+    const before = await readTags(jxl!);
+    expect(formatOf(await fileType(jxl!))).toMatchObject({ name: 'JXL', inFile: true, iptc: false });
+    const { outcomes } = await tagFiles([jxl!], { baseUrl: fake.url, dataDir, languages: ['en', 'ru'], force: true, overwrite: true });
+    expect(outcomes.get(jxl!), outcomes.get(jxl!)?.reason).toMatchObject({ status: 'done', title: 'Photo 200x130' });
+    const after = await readTags(jxl!);
+    expect(await fileType(jxl!)).toBe('JXL');
+    expect(after['XMP-dc:Title']).toBe('Photo 200x130');
+    expect(after['XMP-dc:Title-ru']).toBe('Фото 200x130');
+    expect(list(after['XMP-dc:Subject'])).toContain('пейзаж');
+    expect(after['IFD0:ImageDescription']).toBe('A photograph of width 200x130.');
+    expect(Object.keys(after).filter((key) => key.startsWith('IPTC'))).toEqual([]);
+    expect(after['File:ImageDataHash']).toBeTruthy();
+    expect(after['File:ImageDataHash']).toBe(before['File:ImageDataHash']);
+    expect(fs.readdirSync(folder).sort()).toEqual(['.data', 'usnavy-reagan-exif-xmp.jxl']);
+
+    // A cut-off JPEG XL fails (ExifTool or libjxl notices) before the model is asked, and is left alone.
+    const cut = path.join(folder, 'cut.jxl');
+    fs.writeFileSync(cut, fs.readFileSync(jxl!).subarray(0, 20_000));
+    const bytes = sha256(cut);
+    const asked = calls();
+    const damaged = await tagFiles([cut], { baseUrl: fake.url, dataDir, force: true });
+    expect(calls()).toBe(asked);
+    expect(damaged.outcomes.get(cut)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/cannot decode JPEG XL image|Truncated JPEG 2000 box/u),
+    });
+    expect(sha256(cut)).toBe(bytes);
+  });
+
   it('a RAW with an embedded preview gets a sidecar (the preview is what the model sees)', async () => {
     const { folder, dataDir } = work();
     const [raw] = copyCorpus(folder, ['raw/panasonic-dmc-lx3-exiftool-sample.rw2']);

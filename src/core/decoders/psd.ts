@@ -4,7 +4,7 @@ import { PhotoError } from '../errors.js';
 export interface RawImage {
   width: number;
   height: number;
-  channels: 1 | 3;
+  channels: 1 | 3 | 4;
   data: Buffer;
 }
 
