@@ -148,7 +148,7 @@ async function queueBenches() {
         if (i % 500 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
         fs.copyFileSync(seed, file);
         const stat = fs.statSync(file);
-        store.recordOutcome({ path: file, size: stat.size, mtimeMs: stat.mtimeMs, status: 'done', source: 'scan' });
+        store.jobs.recordOutcome({ path: file, size: stat.size, mtimeMs: stat.mtimeMs, status: 'done', source: 'scan' });
       }
       fs.rmSync(seed);
       store.close();
