@@ -7,8 +7,8 @@ import type { IntakeItem, Proposal } from './job.js';
 import type { PipelineParts, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
 import { runQueue, type RunEvents, type RunSummary } from './runner.js';
-import type { Source } from './types.js';
-import { VisionClient, type ModelCall } from './vision/client.js';
+import type { ModelCall, Source } from './types.js';
+import { VisionClient } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
 import { PRESETS } from './vision/providers.js';
 

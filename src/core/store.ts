@@ -8,7 +8,7 @@ import { openDatabase, type OpenOptions } from './store/schema.js';
 
 export { MIGRATIONS, SCHEMA_VERSION } from './store/schema.js';
 export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, UnansweredJob } from './store/jobs.js';
-export type { AnalysisKey, ModelCallRow } from './store/cache.js';
+export type { AnalysisKey } from './store/cache.js';
 export type { FailureRow, RecentPhoto, StatsRows } from './store/reports.js';
 export { CacheStore, JobStore, ReportStore, TelegramStore };
 

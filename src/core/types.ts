@@ -75,3 +75,17 @@ export interface PhotoRecord extends PhotoFacts {
   durationMs?: number;
   error?: string;
 }
+
+/** One request to a model, as `phototag stats` counts it (recorded by the store, reported by the vision client). */
+export interface ModelCall {
+  provider: string;
+  model: string;
+  ok: boolean;
+  /** The request itself, not the wait for the rate limiter. */
+  ms: number;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
+  /** The fault's kind for a failed call (rate-limit, server, timeout, …). */
+  error?: string;
+}

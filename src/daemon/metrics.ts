@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { PhotoOutcome } from '../core/types.js';
-import type { ModelCall } from '../core/vision/client.js';
+import type { ModelCall } from '../core/types.js';
 
 /** Prometheus metrics (prefix `phototag_`), fed by the events the core already emits. */
 export class Metrics {

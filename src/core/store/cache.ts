@@ -1,23 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { Analysis } from '../types.js';
+import type { Analysis, ModelCall } from '../types.js';
 
 export interface AnalysisKey {
   hash: string;
   model: string;
   promptVersion: number;
   languages: readonly string[];
-}
-
-/** One request to a model as the store records it (the vision client's ModelCall has this shape). */
-export interface ModelCallRow {
-  provider: string;
-  model: string;
-  ok: boolean;
-  ms: number;
-  tokensIn: number;
-  tokensOut: number;
-  cost: number;
-  error?: string;
 }
 
 /** Model answers by content, the providers' model catalogues, and every model call with its outcome. */
@@ -73,7 +61,7 @@ export class CacheStore {
     this.sql.saveCatalogue.run(baseUrl, Date.now(), JSON.stringify(models));
   }
 
-  recordModelCall(call: ModelCallRow): void {
+  recordModelCall(call: ModelCall): void {
     this.sql.modelCall.run(
       Date.now(),
       call.provider,

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { FatalError, PhotoError, ProviderUnreachableError, QuotaError } from '../errors.js';
 import { CircuitBreaker } from './breaker.js';
-import type { Analysis } from '../types.js';
+import type { Analysis, ModelCall } from '../types.js';
 import type { CatalogueModel } from './catalogue.js';
 import { faultFromBody, faultFromError, isTransient, type ProviderFault, type SdkErrorClasses } from './faults.js';
 import { boundedFetch } from './http.js';
@@ -39,20 +39,6 @@ export interface AnalyzeRequest {
   /** Lines about the photo from its own metadata (date, place, folder, hint). */
   context?: readonly string[];
   signal?: AbortSignal;
-}
-
-/** One request to a model, as `phototag stats` counts it. */
-export interface ModelCall {
-  provider: string;
-  model: string;
-  ok: boolean;
-  /** The request itself, not the wait for the rate limiter. */
-  ms: number;
-  tokensIn: number;
-  tokensOut: number;
-  cost: number;
-  /** The fault's kind for a failed call (rate-limit, server, timeout, …). */
-  error?: string;
 }
 
 export interface VisionEvents {
