@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestExifTool, copyCorpus, exiv2, list, readTags, tempDir, testExifTool } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, exiv2, list, readTags, tempDirs, testExifTool } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { tagFiles } from '../support/harness.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
-const dirs: string[] = [];
-function workDir(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
+const workDir = tempDirs();
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -23,7 +18,6 @@ afterEach(() => {
 afterAll(async () => {
   await fake.close();
   await closeTestExifTool();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** Wait (bounded) until the fake has received `count` chat calls. */

@@ -5,19 +5,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestExifTool, copyCorpus, exiv2, list, readTags, ROOT, sha256, tempDir } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, exiv2, list, readTags, ROOT, sha256, tempDirs } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { tagFiles } from '../support/harness.js';
 import { allTags, closePlainExifTool, exiv2Tags, lostOrChanged, lostOrChangedExiv2, plainExifTool } from '../support/preserved.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
-const dirs: string[] = [];
-function workDir(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
+const workDir = tempDirs();
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -26,7 +21,6 @@ afterAll(async () => {
   await fake.close();
   await closeTestExifTool();
   await closePlainExifTool();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const EXIFTOOL = path.join(ROOT, 'node_modules/exiftool-vendored.pl/bin/exiftool');

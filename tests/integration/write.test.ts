@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestExifTool, copyCorpus, exiv2, list, readTags, sha256, tempDir } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, exiv2, list, readTags, sha256, tempDirs } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { tagFiles } from '../support/harness.js';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
-const dirs: string[] = [];
-function workDir(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
+const workDir = tempDirs();
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -20,7 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
   await closeTestExifTool();
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('tagging real photos in English and Russian', () => {

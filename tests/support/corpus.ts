@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExifTool } from 'exiftool-vendored';
+import { afterAll } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // A copy of shared/corpus (files, MANIFEST.tsv, LICENSES) lives in the repo so a fresh clone tests alone.
@@ -13,6 +14,19 @@ export const CORPUS = path.resolve(ROOT, 'tests/fixtures/corpus');
 /** A fresh temp folder, removed by the caller's afterEach/afterAll through `cleanup`. */
 export function tempDir(prefix = 'phototag-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A maker of temp folders for one test file; every folder it made is removed after the file's tests. */
+export function tempDirs(prefix?: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = tempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 /** Copy corpus files (never modified in place) into `dir`, writable, optionally under new names. */
