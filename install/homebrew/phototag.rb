@@ -1,24 +1,46 @@
-# Homebrew formula: `brew install --formula ./install/homebrew/phototag.rb`, then
-# `brew services start phototag` runs `phototag serve` (configure it in ~/.config/phototag/ or
-# ~/.phototagrc; put OPENROUTER_API_KEY in the config's environment, see the README).
+# Homebrew formula, built from the git repository (phototag is not on the npm registry yet, so there is no
+# release tarball to pin a checksum to). Homebrew installs formulae only from a tap, so make a local one:
+#   brew tap-new --no-git "$USER/local"
+#   cp install/homebrew/phototag.rb "$(brew --repository "$USER/local")/Formula/"
+#   brew install --HEAD "$USER/local/phototag"
+#   brew services start phototag        # phototag serve, reading $(brew --prefix)/etc/phototag/config.yaml
 class Phototag < Formula
   desc "AI titles, descriptions and keywords written into your photos' XMP, IPTC and EXIF"
   homepage "https://github.com/phototag/phototag"
-  url "https://registry.npmjs.org/phototag/-/phototag-0.1.0.tgz"
-  sha256 "0000000000000000000000000000000000000000000000000000000000000000" # set when the package is published
+  head "https://github.com/phototag/phototag.git", branch: "main"
   license "MIT"
 
   depends_on "node"
-  depends_on "python@3.12" => :build # better-sqlite3 builds from source
+  depends_on "python@3.13" => :build # node-gyp: better-sqlite3 is built from source
 
   def install
-    system "npm", "install", *std_npm_args
-    bin.install_symlink Dir["#{libexec}/bin/*"]
+    # dist/ is not in git: build it with the dev dependencies (TypeScript), no install scripts needed for that.
+    system "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"
+    system "npm", "run", "build"
+    # std_npm_args packs the package (package.json "files") and installs it with its runtime dependencies only.
+    system "npm", "install", *std_npm_args(ignore_scripts: false) # better-sqlite3 compiles its addon
+    bin.install_symlink libexec.glob("bin/*")
+    # The service's config: the example with every key, kept across upgrades (Homebrew never overwrites etc).
+    (etc/"phototag").install "config/phototag.config.example.yaml" => "config.yaml"
+  end
+
+  def post_install
+    (etc/"phototag/config.yaml").chmod 0600 # it may hold apiKey
+    (var/"log").mkpath
+  end
+
+  def caveats
+    <<~EOS
+      The service reads #{etc}/phototag/config.yaml (PHOTOTAG_CONFIG): set serve.watch (absolute paths)
+      and apiKey there (or another provider), then `brew services restart phototag`.
+      Its data dir is ~/Library/Application Support/phototag; logs go to #{var}/log/phototag.log.
+      --geocode needs an optional package: npm install -g offline-geocode-city
+    EOS
   end
 
   service do
     run [opt_bin/"phototag", "serve"]
-    environment_variables PATH: std_service_path_env
+    environment_variables PATH: std_service_path_env, PHOTOTAG_CONFIG: etc/"phototag/config.yaml", MALLOC_ARENA_MAX: "2"
     keep_alive true
     log_path var/"log/phototag.log"
     error_log_path var/"log/phototag.log"
@@ -26,7 +48,8 @@ class Phototag < Formula
   end
 
   test do
-    assert_match version.to_s, shell_output("#{bin}/phototag --version")
     assert_match "Usage: phototag", shell_output("#{bin}/phototag --help")
+    ENV["PHOTOTAG_CONFIG"] = etc/"phototag/config.yaml"
+    assert_match "loaded from: #{etc}/phototag/config.yaml", shell_output("#{bin}/phototag config")
   end
 end

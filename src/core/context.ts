@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ConfigError } from './errors.js';
 import type { RawTags } from './exiftool.js';
 
 export interface PhotoContext {
@@ -32,8 +33,31 @@ export async function contextLines(
   return lines;
 }
 
+/**
+ * The offline geocoder behind `--geocode` is an optional peer package, not installed with phototag: it pulls
+ * ~75 MB of build tools (TypeScript, esbuild) into every install for a feature that is off by default.
+ */
+export const GEOCODER_PACKAGE = 'offline-geocode-city';
+
+type Geocoder = typeof import('offline-geocode-city');
+let geocoder: Promise<Geocoder> | undefined;
+
+/** Loads the geocoder once; a missing package is a config error naming the command that installs it. */
+export function loadGeocoder(): Promise<Geocoder> {
+  geocoder ??= import('offline-geocode-city').catch((error: unknown) => {
+    geocoder = undefined;
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new ConfigError(
+      `--geocode (config key geocode: true) needs the optional package ${GEOCODER_PACKAGE}, which is not installed: ` +
+        `npm install -g ${GEOCODER_PACKAGE} (beside a global phototag; in a clone, npm ci installs it)`,
+    );
+  });
+  return geocoder;
+}
+
 async function nearestPlace(lat: number, lon: number): Promise<string | undefined> {
-  const { getNearestCity } = await import('offline-geocode-city');
+  const { getNearestCity } = await loadGeocoder();
   const city = await getNearestCity(lat, lon);
   return city?.cityName ? `${city.cityName}, ${city.countryName}` : city?.countryName;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadGeocoder } from './context.js';
 import { MetadataTool } from './exiftool.js';
 import { openStore } from './data-dir.js';
 import type { Store } from './store.js';
@@ -58,6 +59,8 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
   const provider: ResolvedProvider = run.withoutModel
     ? { preset: PRESETS.openai, baseUrl: '', model: 'review', rpm: 0 }
     : await resolveProvider(config, env);
+  // A missing optional geocoder stops the run before any photo, not at the first photo with GPS.
+  if (config.geocode) await loadGeocoder();
   const store = openStore(config, env);
   let tool: MetadataTool | undefined;
   try {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
@@ -13,7 +14,7 @@ export interface LoadedConfig {
 }
 
 export interface LoadOptions {
-  /** --config FILE; otherwise cosmiconfig searches from `cwd` up. */
+  /** --config FILE, else PHOTOTAG_CONFIG; otherwise cosmiconfig searches from `cwd` up, then the home folder. */
   configFile?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -35,7 +36,12 @@ const ENV_KEYS: Record<string, keyof ConfigInput> = {
 /** Flags over environment over config file over defaults, validated as one object. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
-  const file = await readConfigFile(options.configFile, options.cwd ?? process.cwd());
+  const named = options.configFile
+    ? { file: options.configFile, via: '--config' }
+    : env.PHOTOTAG_CONFIG
+      ? { file: env.PHOTOTAG_CONFIG, via: 'PHOTOTAG_CONFIG' }
+      : undefined;
+  const file = await readConfigFile(named, options.cwd ?? process.cwd());
   if (file.source) resolvePaths(file.values, path.dirname(file.source));
   const fromEnv = envValues(env);
   const fromFlags = definedOnly(options.flags ?? {});
@@ -71,7 +77,10 @@ function resolvePaths(values: Record<string, unknown>, base: string): void {
   for (const key of ['tokenFile', 'processedDir', 'failedDir']) if (key in group) group[key] = resolve(group[key]);
 }
 
-async function readConfigFile(configFile: string | undefined, cwd: string): Promise<{ values: Record<string, unknown>; source?: string }> {
+async function readConfigFile(
+  named: { file: string; via: string } | undefined,
+  cwd: string,
+): Promise<{ values: Record<string, unknown>; source?: string }> {
   const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('phototag', {
     searchStrategy: 'global',
@@ -92,10 +101,18 @@ async function readConfigFile(configFile: string | undefined, cwd: string): Prom
   });
   let result;
   try {
-    result = configFile ? await explorer.load(path.resolve(cwd, configFile)) : await explorer.search(cwd);
+    if (named) result = await explorer.load(path.resolve(cwd, named.file));
+    else {
+      // The search stops at the home folder only when it starts inside it; a daemon or cron job started
+      // elsewhere (brew services: /opt/homebrew/var, systemd: /) still finds ~/.phototagrc.
+      const home = os.homedir();
+      result = await explorer.search(cwd);
+      if (!result && path.relative(home, cwd).startsWith('..')) result = await explorer.search(home);
+    }
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ConfigError(`Cannot read config ${configFile ?? ''}: ${reason}`.replace('  ', ' '));
+    const which = named ? ` ${named.file}${named.via === 'PHOTOTAG_CONFIG' ? ' (PHOTOTAG_CONFIG)' : ''}` : '';
+    throw new ConfigError(`Cannot read config${which}: ${reason}`);
   }
   if (!result || result.isEmpty) return { values: {}, source: result?.filepath };
   if (typeof result.config !== 'object' || result.config === null || Array.isArray(result.config)) {
