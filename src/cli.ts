@@ -110,6 +110,35 @@ export function buildProgram(signal: AbortSignal): Command {
       return runExport(files, { ...flags, config: command.optsWithGlobals().config });
     });
 
+  addConfigOption(
+    program
+      .command('show')
+      .description('what phototag wrote into photos (each field before and after, when, which model, the cost) and what changed since')
+      .argument('<files...>', 'photos'),
+  )
+    .option('--data-dir <dir>', 'where the database lives')
+    .option('--json', 'print one JSON object per photo')
+    .action(async (files: string[], flags, command: Command) => {
+      const { runShow } = await import('./commands/show.js');
+      return runShow(files, { ...flags, config: command.optsWithGlobals().config });
+    });
+
+  addConfigOption(
+    program
+      .command('undo')
+      .description("put back every field phototag's latest write to each photo changed (or every write of --run / --since)")
+      .argument('[files...]', 'photos'),
+  )
+    .option('--run <id>', 'undo every write of this run (phototag show names it)', integer('--run', 1))
+    .option('--since <when>', 'undo every write made since then: 2026-11-01, 12h, 7d')
+    .option('--force', 'also put back fields someone changed since phototag wrote them (never when the image data changed)')
+    .option('--data-dir <dir>', 'where the database lives')
+    .option('--json', 'print one JSON object per photo')
+    .action(async (files: string[], flags, command: Command) => {
+      const { runUndo } = await import('./commands/undo.js');
+      return runUndo(files, { ...flags, config: command.optsWithGlobals().config });
+    });
+
   addConfigOption(program.command('stats'))
     .description('what phototag has done, what failed and what it cost (reads only)')
     .option('--since <when>', 'from this date or span back: 2026-11-01, 12h, 7d (default: 30 days)')

@@ -157,7 +157,8 @@ export function verifyWrite(wanted: RawTags, found: RawTags): string[] {
   for (const [tag, value] of Object.entries(wanted)) {
     if (tag === 'IPTC:CodedCharacterSet') continue;
     const readKey = tag.replace(/-x-default$/u, '');
-    const want = Array.isArray(value) ? value : [value];
+    // null: the tag was deleted (undo puts an absent field back).
+    const want = value === null ? [] : Array.isArray(value) ? value : [value];
     const got = list(found[readKey]);
     if (want.length !== got.length || want.some((item, i) => String(item) !== got[i])) mismatches.push(readKey);
   }

@@ -266,6 +266,20 @@ async function tagFile(
         keepOriginal: options.backup,
         updateMtime: options.updateMtime,
         imageDataHash: digest,
+        journal: {
+          writes: parts.store.writes,
+          facts: {
+            path: file,
+            kind: !proposal ? 'tag' : (extras.source ?? options.source) === 'telegram' ? 'edit' : 'apply',
+            source: extras.source ?? options.source,
+            languages: options.languages,
+            result,
+            provider: analysis.provider,
+            model: analysis.model,
+            tokens: analysis.tokensIn + analysis.tokensOut,
+            cost: analysis.cost,
+          },
+        },
       },
       parts.tool,
     ).catch((error: unknown) => {

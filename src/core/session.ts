@@ -161,6 +161,7 @@ async function* withProposals(
   for await (const item of intake) {
     const file = typeof item === 'string' ? item : item.path;
     const proposal = proposals.get(file) ?? proposals.get(path.resolve(file));
-    yield proposal ? { path: file, request: { ...(typeof item === 'string' ? {} : item.request), proposal } } : item;
+    // Written whenever asked, even over a photo recorded as done and unchanged since (a corrected CSV applied again).
+    yield proposal ? { path: file, request: { ...(typeof item === 'string' ? {} : item.request), proposal, again: true } } : item;
   }
 }

@@ -4,18 +4,21 @@ import { CacheStore } from './store/cache.js';
 import { JobStore } from './store/jobs.js';
 import { ReportStore } from './store/reports.js';
 import { TelegramStore } from './store/telegram.js';
+import { WriteStore } from './store/writes.js';
 import { openDatabase, type OpenOptions } from './store/schema.js';
 
 export { MIGRATIONS, SCHEMA_VERSION } from './store/schema.js';
 export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, UnansweredJob } from './store/jobs.js';
 export type { AnalysisKey } from './store/cache.js';
 export type { FailureRow, RecentPhoto, StatsRows } from './store/reports.js';
-export { CacheStore, JobStore, ReportStore, TelegramStore };
+export type { FieldChange, NewWrite, WriteKind, WriteRow } from './store/writes.js';
+export { CacheStore, JobStore, ReportStore, TelegramStore, WriteStore };
 
 /**
  * The one adapter for SQLite: one connection, split by aggregate. `jobs` (runs, queue, outcomes), `cache`
  * (model answers, catalogues, model calls), `reports` (stats, export, failures, recent), `telegram` (the bot's
- * per-user settings and prompts).
+ * per-user settings and prompts), `writes`
+ * (what each write changed, for show and undo).
  */
 export class Store {
   private readonly db: Database.Database;
@@ -23,6 +26,7 @@ export class Store {
   readonly cache: CacheStore;
   readonly reports: ReportStore;
   readonly telegram: TelegramStore;
+  readonly writes: WriteStore;
   private readonly pingStatement: Database.Statement;
 
   constructor(
@@ -35,6 +39,7 @@ export class Store {
       this.cache = new CacheStore(this.db);
       this.reports = new ReportStore(this.db);
       this.telegram = new TelegramStore(this.db);
+      this.writes = new WriteStore(this.db);
       this.pingStatement = this.db.prepare(`SELECT 1 AS ok`);
     } catch (error) {
       this.db.close();

@@ -15,6 +15,7 @@ import {
   takeSnapshot,
   type Snapshot,
 } from './plan-check.js';
+import { recordWrite, type Journal } from './journal.js';
 import { findSidecar, type SidecarName } from './sidecar.js';
 import type { ModelResult } from './types.js';
 import { writeVerified, type WriteReport } from './writer.js';
@@ -67,6 +68,8 @@ export interface WriteRequest {
   updateMtime?: boolean;
   /** Digest of the photo's image data before the write (in-file writes). */
   imageDataHash?: string;
+  /** Record each write (fields before and after, the bytes to undo it) before it replaces the target. */
+  journal?: Journal;
 }
 
 export type WriteStep = { status: 'written'; report: WriteReport; plan: WritePlan } | { status: 'nothing'; plan: WritePlan };
@@ -109,13 +112,16 @@ export async function writeChecked(
       continue;
     }
     const snapshot = state.snapshot;
+    const before = state.tags;
+    const created = state.sidecar ? !state.sidecar.exists : false;
+    let recorded: number | undefined;
     try {
       const report = await writeVerified(
         tool,
         {
           photo: request.file,
           file: target,
-          create: state.sidecar ? !state.sidecar.exists : false,
+          create: created,
           imageDataHash: request.imageDataHash,
           format: request.format,
         },
@@ -123,14 +129,26 @@ export async function writeChecked(
         {
           keepOriginal: request.keepOriginal,
           updateMtime: request.updateMtime,
-          beforeCommit: async (written) => {
+          beforeCommit: async (written, writtenTags) => {
             if (!(await isUnchanged(target, snapshot))) throw new ChangedWhileWriting(target);
             await assertExifFits(written, segments);
+            // Durably recorded before the copy replaces the target, so `phototag undo` can always put it back.
+            if (request.journal)
+              recorded = await recordWrite(request.journal, {
+                target,
+                written,
+                created,
+                plan: { ...plan, tags: writtenTags },
+                before,
+                imageHash: request.imageDataHash,
+              });
           },
         },
       );
+      if (recorded !== undefined) request.journal!.writes.committed(recorded);
       return { status: 'written', report: { ...report, warnings: [...warnings, ...report.warnings] }, plan };
     } catch (error) {
+      if (recorded !== undefined) request.journal!.writes.abandoned(recorded);
       if (error instanceof ChangedWhileWriting) {
         state = await freshState(where, tool);
         continue;

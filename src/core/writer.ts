@@ -47,8 +47,8 @@ export interface WriteOptions {
   keepOriginal: boolean;
   /** Give a photo written in place a new modification time (default: keep it; photo managers sort by it). */
   updateMtime?: boolean;
-  /** Last checks by the caller on the verified copy; throwing keeps the original. */
-  beforeCommit?: (written: string) => Promise<void>;
+  /** Last checks by the caller on the verified copy (and the tags it holds, as written); throwing keeps the original. */
+  beforeCommit?: (written: string, tags: RawTags) => Promise<void>;
 }
 
 /** A photo that died mid-way through an in-place write leaves its verified new version under this name. */
@@ -123,7 +123,7 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
       throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');
     }
     // Last checks by the caller (the target did not change meanwhile, EXIF fits): throwing keeps the original.
-    await options.beforeCommit?.(temp);
+    await options.beforeCommit?.(temp, tags);
     if (options.keepOriginal && !target.create) await fs.copyFile(file, `${file}_original`);
     // A sidecar's time tells Lightroom and darktable its metadata changed: only the photo's own time is kept.
     const keepMtime = !options.updateMtime && target.file === target.photo;
@@ -179,7 +179,7 @@ export function droppedValues(problems: readonly string[], tags: RawTags): strin
 }
 
 /** Put the verified copy in the original's place, keeping owner, group, mode, links and (by default) mtime. */
-async function commit(temp: string, file: string, keepMtime: boolean): Promise<void> {
+export async function commit(temp: string, file: string, keepMtime: boolean): Promise<void> {
   const before = await fs.stat(file);
   const mine = await fs.stat(temp);
   let inPlace = before.nlink > 1; // a rename would split the hard links: the other names keep the old file

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { FailureKind } from '../errors.js';
 import type { Job, JobRequest, Proposal } from '../job.js';
@@ -277,9 +278,12 @@ export class JobStore {
     return this.sql.requeue.run({ runId, now: Date.now(), orphansOf, ...failedParams(filter) }).changes;
   }
 
-  /** A photo moved (the daemon's processed and failed folders): its record follows it. */
+  /** A photo moved (the daemon's processed and failed folders): its record follows it, and so do its writes (show, undo). */
   movePath(from: string, to: string): void {
     this.sql.movePath.run(to, from);
+    // Its sidecars move with it under the same stem (`IMG_1.xmp`, `IMG_1.CR2.xmp` → `IMG_1 (2).xmp`, …).
+    const stem = (file: string) => file.slice(0, file.length - path.extname(file).length);
+    this.sql.moveWrites.run({ from, to, fromStem: stem(from), toStem: stem(to) });
   }
 
   /** Store the outcome of one photo in one statement, so a crash leaves either the old or the new row. */
@@ -369,6 +373,11 @@ function statements(db: Database.Database) {
        WHERE (${FAILED_WHERE}) OR (@orphansOf IS NOT NULL AND status = 'queued' AND run_id IN (SELECT value FROM json_each(@orphansOf)))`,
     ),
     movePath: db.prepare(`UPDATE photos SET path = ? WHERE path = ?`),
+    moveWrites: db.prepare(
+      `UPDATE writes SET path = @to, target = CASE WHEN target = @from THEN @to
+         WHEN substr(target, 1, length(@fromStem)) = @fromStem THEN @toStem || substr(target, length(@fromStem) + 1) ELSE target END
+       WHERE path = @from`,
+    ),
     recordOutcome: db.prepare(
       `INSERT INTO photos (path, size, mtime_ms, hash, status, source, title, description, keywords, result, fields_written, warnings,
                            provider, model, tokens_in, tokens_out, cost, duration_ms, cache_hit, error, error_kind, telegram_user, created_at, updated_at)

@@ -115,6 +115,36 @@ export const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (chat_id, message_id)
    );`,
+  // 4: every write phototag makes (tag, apply, Telegram Edit, undo), recorded before the verified copy replaces
+  // the file: each field's value before and after, and a delta that rebuilds the file's exact bytes from before
+  // (see store/writes.ts), so `phototag show` can tell and `phototag undo` can put it back.
+  `CREATE TABLE writes (
+     id INTEGER PRIMARY KEY,
+     path TEXT NOT NULL,
+     target TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('tag', 'apply', 'edit', 'undo')),
+     source TEXT,
+     run_id INTEGER,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'undone')),
+     created INTEGER NOT NULL DEFAULT 0,
+     fields TEXT NOT NULL,
+     before_sha256 TEXT,
+     after_sha256 TEXT NOT NULL,
+     image_hash TEXT,
+     restore BLOB,
+     languages TEXT,
+     result TEXT,
+     provider TEXT,
+     model TEXT,
+     tokens INTEGER NOT NULL DEFAULT 0,
+     cost REAL NOT NULL DEFAULT 0,
+     undoes INTEGER,
+     undone_by INTEGER,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX writes_path ON writes (path, id);
+   CREATE INDEX writes_run ON writes (run_id) WHERE run_id IS NOT NULL;
+   CREATE INDEX writes_at ON writes (at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
