@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { loadConfig } from '../core/config/load.js';
 import type { Proposal } from '../core/pipeline.js';
-import { reviewCsv } from '../core/review.js';
+import { imageDigests, reviewCsv } from '../core/review.js';
 import type { PhotoOutcome } from '../core/types.js';
 import { ExitCode } from '../core/errors.js';
 import { openSession, type Session } from '../core/session.js';
@@ -50,7 +50,7 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
       { signal, events },
     );
     if (flags.export) {
-      fs.writeFileSync(flags.export, reviewCsv(review, config.languages));
+      fs.writeFileSync(flags.export, reviewCsv(review, config.languages, await imageDigests(review, session.tool)));
       reporter.notice(
         `${review.filter((o) => o.status === 'done').length} proposals written to ${flags.export}; edit it, then \`phototag apply ${flags.export}\``,
       );

@@ -3,6 +3,8 @@ import type { ModelResult, Source } from './types.js';
 /** A reviewed result for one photo, valid only for the content it was made for. */
 export interface Proposal {
   hash: string;
+  /** Digest of the image data of that content: the proposal still holds after a metadata edit. */
+  imageHash?: string;
   result: ModelResult;
 }
 

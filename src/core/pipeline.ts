@@ -141,8 +141,9 @@ async function tagFile(
   const hash = await hashFile(file);
   setHash(hash);
   const proposal = extras.proposal;
-  if (proposal && proposal.hash !== hash)
-    throw new PhotoError('changed', 'the photo changed since the proposal was made (its content hash differs): tag it again');
+  // A proposal holds for the photo's image data: a metadata edit since (an earlier apply of the same CSV, a
+  // person's edit) does not void it, new pixels do. Checked against the image digest just before the write.
+  const proposalStale = proposal !== undefined && proposal.hash !== hash;
   const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
   // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
   // and the answer is not cached.
@@ -254,6 +255,8 @@ async function tagFile(
     parts.onStage?.(file, 'writing');
     const digest = pixelsBefore ? unwrap(await pixelsBefore) : undefined;
     if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
+    if (proposalStale && (!digest || digest !== (proposal.imageHash ?? parts.store.writes.imageHashOf(proposal.hash))))
+      throw new PhotoError('changed', "the photo's image data changed since the proposal was made (or cannot be told apart): tag it again");
     const step = await writeChecked(
       result,
       state,
@@ -266,6 +269,8 @@ async function tagFile(
         keepOriginal: options.backup,
         updateMtime: options.updateMtime,
         imageDataHash: digest,
+        // A reviewed text is written whenever it differs from what the photo holds, and only then.
+        onlyIfDifferent: proposal !== undefined,
         journal: {
           writes: parts.store.writes,
           facts: {
@@ -289,7 +294,12 @@ async function tagFile(
       throw error;
     });
     if (step.status === 'nothing')
-      return { ...base, status: 'skipped', skip: 'nothing-to-add', reason: 'nothing to add: every field is already filled' };
+      return {
+        ...base,
+        status: 'skipped',
+        skip: 'nothing-to-add',
+        reason: proposal ? 'already holds exactly what the review says' : 'nothing to add: every field is already filled',
+      };
     // Written and verified: the answer is known to be writable (again, if another photo's failure forgot it).
     if (!proposal) parts.store.cache.saveAnalysis(cacheKey, analysis);
     return {

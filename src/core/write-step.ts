@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { assertExifFits, ExifOverflow, exifSegments, fitExifDescription, withoutExifDescription } from './exif-room.js';
 import { PhotoError } from './errors.js';
 import type { MetadataTool, RawTags } from './exiftool.js';
-import { existingText, planWrite, type ExistingText, type WritePlan } from './fieldmap.js';
+import { existingText, planWrite, verifyWrite, type ExistingText, type WritePlan } from './fieldmap.js';
 import type { PhotoFormat } from './formats.js';
 import {
   ChangedWhileWriting,
@@ -70,6 +70,8 @@ export interface WriteRequest {
   imageDataHash?: string;
   /** Record each write (fields before and after, the bytes to undo it) before it replaces the target. */
   journal?: Journal;
+  /** Write nothing when the target already holds every planned value (a review CSV applied again). */
+  onlyIfDifferent?: boolean;
 }
 
 export type WriteStep = { status: 'written'; report: WriteReport; plan: WritePlan } | { status: 'nothing'; plan: WritePlan };
@@ -99,6 +101,7 @@ export async function writeChecked(
         changedFields(first.existing, state.existing),
       );
     if (Object.keys(plan.tags).length === 0) return { status: 'nothing', plan };
+    if (request.onlyIfDifferent && verifyWrite(plan.tags, state.tags).length === 0) return { status: 'nothing', plan };
     const target = state.sidecar?.path ?? request.file;
     const segments = state.sidecar ? undefined : await exifSegments(request.file);
     const warnings: string[] = [];

@@ -167,7 +167,9 @@ describe('review and export (built CLI)', () => {
     const dry = await phototag(['tag', ...provider(), '--dry-run', '--export', 'review.csv', photo!], { env, cwd: work });
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('1 proposals written to review.csv');
-    expect(fs.readFileSync(path.join(work, 'review.csv'), 'utf8').split('\r\n')[0]).toBe('file,sha256,title:en,description:en,keywords:en');
+    expect(fs.readFileSync(path.join(work, 'review.csv'), 'utf8').split('\r\n')[0]).toBe(
+      'file,sha256,title:en,description:en,keywords:en,image_sha256',
+    );
     const applied = await phototag(['apply', 'review.csv'], { env: { PHOTOTAG_DATA_DIR: env.PHOTOTAG_DATA_DIR }, cwd: work });
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('tagged "Photo 776x909"');

@@ -144,7 +144,9 @@ export const MIGRATIONS: string[] = [
    );
    CREATE INDEX writes_path ON writes (path, id);
    CREATE INDEX writes_run ON writes (run_id) WHERE run_id IS NOT NULL;
-   CREATE INDEX writes_at ON writes (at);`,
+   CREATE INDEX writes_at ON writes (at);
+   CREATE INDEX writes_before ON writes (before_sha256);
+   CREATE INDEX writes_after ON writes (after_sha256);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

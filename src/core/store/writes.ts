@@ -175,6 +175,11 @@ export class WriteStore {
     return (this.sql.undoable.all({ runId: filter.runId ?? null, since: filter.since ?? null }) as Row[]).map(rowOf);
   }
 
+  /** The image data digest of a file content phototag wrote from or to (a review CSV's `sha256`), if known. */
+  imageHashOf(sha256: string): string | undefined {
+    return (this.sql.imageHashOf.get({ sha256 }) as { image_hash: string } | undefined)?.image_hash;
+  }
+
   /** The photo's record no longer describes the file (undone): the next `tag` or scan reads it again. */
   forgetPhoto(path: string): void {
     this.sql.forgetPhoto.run(path);
@@ -198,6 +203,9 @@ function statements(db: Database.Database) {
       `SELECT * FROM writes WHERE kind != 'undo' AND state != 'undone'
          AND (@runId IS NULL OR run_id = @runId) AND (@since IS NULL OR at >= @since)
        ORDER BY id DESC`,
+    ),
+    imageHashOf: db.prepare(
+      `SELECT image_hash FROM writes WHERE (before_sha256 = @sha256 OR after_sha256 = @sha256) AND image_hash IS NOT NULL ORDER BY id DESC LIMIT 1`,
     ),
     forgetPhoto: db.prepare(`UPDATE photos SET size = NULL, mtime_ms = NULL WHERE path = ?`),
   };
