@@ -95,7 +95,8 @@ export async function undoWrite(given: WriteRow, store: Store, tool: MetadataToo
     });
     store.writes.committed(undo);
     store.writes.undone(row.id, undo);
-    store.writes.forgetPhoto(file);
+    const after = await fs.stat(file);
+    store.writes.markUndone(file, after.size, after.mtimeMs);
     return { file, status: 'undone', write: row.id, how, target: row.target, fields: fields.map((field) => field.tag) };
   } catch (error) {
     return { file, status: 'failed', write: row.id, reason: errorMessage(error) };

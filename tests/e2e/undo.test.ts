@@ -151,7 +151,14 @@ describe('phototag undo', () => {
     const again = await phototag(['undo', photos[0]!], work);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('nothing to undo: every write phototag made to this photo is undone already');
-    // The photo is phototag's to tag again (it is not "unchanged since it was tagged").
+    // A scan (cron, the watcher) leaves the photos put back alone; naming one to `tag` tags it again.
+    const scan = await phototag(
+      ['scan', '--provider', 'openrouter', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0', work],
+      work,
+    );
+    expect(scan.code).toBe(0);
+    expect(scan.stdout).not.toContain('✓');
+    expect(sha256(photos[1]!)).toBe(before.get(photos[1]!)!.sha);
     const retag = await tag(work, photos[1]!);
     expect(retag.stdout).toContain('✓');
   }, 240_000);

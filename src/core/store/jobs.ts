@@ -187,9 +187,12 @@ export class JobStore {
       .transaction(() =>
         items.map((item): EnqueueResult => {
           const row = this.sql.find.get(item.path) as
-            { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null } | undefined;
+            { status: PhotoStatus; size: number; mtime_ms: number; run_id: number | null; error_kind: string | null } | undefined;
           const same = row !== undefined && row.size === item.size && row.mtime_ms === Math.trunc(item.mtimeMs);
-          if (same && !options.force && !item.request?.again && (row.status === 'done' || row.status === 'skipped')) return 'unchanged';
+          // A photo put back by `phototag undo` is left alone by scans and the watcher, and tagged when named (tag, retry).
+          const undone = row?.status === 'skipped' && row.error_kind === 'undone' && options.retryFailed;
+          if (same && !options.force && !item.request?.again && !undone && (row.status === 'done' || row.status === 'skipped'))
+            return 'unchanged';
           if (same && !options.force && !options.retryFailed && row.status === 'failed') return 'failed-before';
           const waiting = row !== undefined && (row.status === 'queued' || row.status === 'running');
           // Already this run's job (a watcher's second event for it): never a second worker on one photo.
@@ -344,7 +347,7 @@ function statements(db: Database.Database) {
     ),
     jobById: db.prepare(`SELECT ${JOB_COLUMNS}, status FROM photos WHERE id = ?`),
     idOf: db.prepare(`SELECT id FROM photos WHERE path = ?`),
-    find: db.prepare(`SELECT status, size, mtime_ms, run_id FROM photos WHERE path = ?`),
+    find: db.prepare(`SELECT status, size, mtime_ms, run_id, error_kind FROM photos WHERE path = ?`),
     insert: db.prepare(
       `INSERT INTO photos (path, size, mtime_ms, status, source, run_id, attempts, next_attempt_at, created_at, updated_at,
                            telegram_user, telegram_chat, telegram_message, telegram_lang, reply_pending, languages, hint, regenerate, again, proposal)

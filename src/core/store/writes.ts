@@ -180,9 +180,12 @@ export class WriteStore {
     return (this.sql.imageHashOf.get({ sha256 }) as { image_hash: string } | undefined)?.image_hash;
   }
 
-  /** The photo's record no longer describes the file (undone): the next `tag` or scan reads it again. */
-  forgetPhoto(path: string): void {
-    this.sql.forgetPhoto.run(path);
+  /**
+   * The photo was put back: recorded as skipped ('undone') with its size and time now, so a scan or the watcher
+   * leaves it alone (it would otherwise tag it again at once), while `tag` and `retry` of that photo tag it.
+   */
+  markUndone(path: string, size: number, mtimeMs: number): void {
+    this.sql.markUndone.run({ path, size, mtimeMs: Math.trunc(mtimeMs), now: Date.now() });
   }
 }
 
@@ -207,6 +210,9 @@ function statements(db: Database.Database) {
     imageHashOf: db.prepare(
       `SELECT image_hash FROM writes WHERE (before_sha256 = @sha256 OR after_sha256 = @sha256) AND image_hash IS NOT NULL ORDER BY id DESC LIMIT 1`,
     ),
-    forgetPhoto: db.prepare(`UPDATE photos SET size = NULL, mtime_ms = NULL WHERE path = ?`),
+    markUndone: db.prepare(
+      `UPDATE photos SET status = 'skipped', error_kind = 'undone', error = NULL, size = @size, mtime_ms = @mtimeMs, updated_at = @now
+       WHERE path = @path AND status NOT IN ('queued', 'running')`,
+    ),
   };
 }
