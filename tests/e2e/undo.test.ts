@@ -104,7 +104,7 @@ describe('phototag show', () => {
     expect(text.stdout).toContain('fake/vision (openrouter)');
     expect(text.stdout).toMatch(/XMP-dc:Title\s+before: \(absent\)\s+→\s+"Photo 858x570"\s+· changed since, now: "My own title"/u);
     expect(text.stdout).toContain('ru  title        "Фото 858x570"');
-  });
+  }, 180_000);
 
   it('says so for a photo phototag never wrote, and exits 1 for a path that is neither on disk nor recorded', async () => {
     const work = tempDir();

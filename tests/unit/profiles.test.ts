@@ -134,7 +134,9 @@ describe('CSV', () => {
     const { languages, proposals } = readReviewCsv(text, 'review.csv');
     expect(languages).toEqual(['en', 'ru']);
     expect(proposals.get('/p/a, "b".jpg')).toEqual({ hash: 'a'.repeat(64), result: outcomes[0]!.result });
-    expect(() => readReviewCsv(text.replace('"T, ""q"""', 'T, "q"'), 'review.csv')).toThrow(/row 2 has \d+ columns, the header has 8/);
+    expect(() => readReviewCsv(text.replace('"T, ""q"""', 'T, "q"'), 'review.csv')).toThrow(
+      /review\.csv, line 2: \d+ cells, the header has 9/,
+    );
     expect(() => readReviewCsv('a,b\n1,2\n', 'x.csv')).toThrow(/not a phototag review CSV/);
   });
 
