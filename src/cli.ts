@@ -17,7 +17,8 @@ export function buildProgram(signal: AbortSignal): Command {
     .version(version, '-V, --version')
     .option('-c, --config <file>', 'config file (default: searched from the current folder up)')
     .enablePositionalOptions()
-    .showHelpAfterError('(run with --help for usage)')
+    // A usage error is one line (exit 2): what is wrong, and where the usage is.
+    .configureOutput({ outputError: (text, write) => write(`phototag: ${text.replace(/^error: /u, '').trimEnd()} (see --help)\n`) })
     .exitOverride();
 
   addTagOptions(

@@ -38,6 +38,7 @@ export function addProviderOptions(command: Command): Command {
     .addOption(new Option('--provider <name>', 'vision provider').choices(PROVIDERS))
     .option('--base-url <url>', 'OpenAI-compatible server URL, e.g. http://localhost:11434/v1')
     .option('--model <id>', 'model id, or "auto" for the best free vision model (default: auto)')
+    .option('--allow-paid', 'let --model auto choose a paid model where no free one is offered (config: model.allowPaid)')
     .option('--data-dir <dir>', 'where the database lives (default: the platform data folder)');
 }
 
@@ -68,6 +69,7 @@ export interface TagFlags {
   provider?: ConfigInput['provider'];
   baseUrl?: string;
   model?: string;
+  allowPaid?: boolean;
   dataDir?: string;
   lang?: string;
   maxKeywords?: number;
@@ -94,7 +96,7 @@ export function flagsToConfig(flags: TagFlags): Partial<ConfigInput> {
   return {
     provider: flags.provider,
     baseUrl: flags.baseUrl,
-    model: flags.model,
+    model: modelFlags(flags),
     dataDir: flags.dataDir,
     languages: flags.lang === undefined ? undefined : splitList(flags.lang),
     maxKeywords: flags.maxKeywords,
@@ -111,4 +113,12 @@ export function flagsToConfig(flags: TagFlags): Partial<ConfigInput> {
     profile: flags.profile,
     geocode: flags.geocode,
   };
+}
+
+/** `--model` and `--allow-paid` set keys of the `model` group (undefined when neither is given). */
+function modelFlags(flags: TagFlags): ConfigInput['model'] {
+  const model = Object.fromEntries(
+    Object.entries({ id: flags.model, allowPaid: flags.allowPaid }).filter(([, value]) => value !== undefined),
+  );
+  return Object.keys(model).length > 0 ? model : undefined;
 }

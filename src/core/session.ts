@@ -66,10 +66,14 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
   try {
     const listOptions = {
       timeoutMs: config.timeoutSeconds * 1000,
-      maxAgeMs: config.modelListHours * 3_600_000,
+      maxAgeMs: config.catalogue.refreshHours * 3_600_000,
       onStale: run.onWarning ?? (() => undefined),
     };
-    const { candidates } = run.withoutModel ? { candidates: [] } : await resolveCandidates(provider, store, listOptions);
+    const { candidates, notice } = run.withoutModel
+      ? { candidates: [], notice: undefined }
+      : await resolveCandidates(provider, store, listOptions);
+    // Which model `auto` chose where it could not tell free from paid: one line, so nobody pays unknowingly.
+    if (notice) run.onWarning?.(notice);
     const vision = new VisionClient(
       {
         provider: provider.preset.name,

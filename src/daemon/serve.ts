@@ -260,7 +260,7 @@ export async function startDaemon(
               (error: unknown) => log.warn('could not refresh the model list; keeping the current one', { error: errorMessage(error) }),
             );
         },
-        Math.min(config.modelListHours * 3_600_000, 2 ** 31 - 1),
+        Math.min(config.catalogue.refreshHours * 3_600_000, 2 ** 31 - 1),
       );
       modelRefresh.unref();
     },

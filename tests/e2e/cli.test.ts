@@ -89,11 +89,30 @@ describe('phototag tag (built CLI)', () => {
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   });
 
-  it('says how to get going when no provider is configured', async () => {
+  it('says how to get going when no provider is configured: one line, exit 2 (a config error)', async () => {
     const run = await phototag(['tag', 'x.jpg'], { env: {} });
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('No vision model is configured');
     expect(run.stderr).toContain('OPENROUTER_API_KEY');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toContain('\\n');
+  });
+
+  it('tells a user with only OPENAI_API_KEY that --provider openai uses it, and refuses a paid auto there (exit 2)', async () => {
+    const env = { OPENAI_API_KEY: 'sk-openai-e2e-secret' };
+    const none = await phototag(['tag', 'x.jpg'], { env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('OPENAI_API_KEY is set: `--provider openai --model gpt-4o-mini` uses it');
+    const openrouter = await phototag(['tag', '--provider', 'openrouter', 'x.jpg'], { env });
+    expect(openrouter.code).toBe(2);
+    expect(openrouter.stderr).toMatch(/Provider openrouter needs an API key: set OPENROUTER_API_KEY .*--provider openai/);
+    const openai = await phototag(['tag', '--provider', 'openai', 'x.jpg'], { env });
+    expect(openai.code).toBe(2);
+    expect(openai.stderr.trim()).toMatch(/^phototag: --model auto chooses only free models, and OpenAI has none: .*--model gpt-4o-mini/);
+    for (const run of [none, openrouter, openai]) {
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).not.toContain('sk-openai-e2e-secret');
+    }
   });
 
   it('exits 2 on a bad config value, naming key, value and expectation', async () => {
@@ -113,6 +132,27 @@ describe('phototag tag (built CLI)', () => {
     const unknown = await phototag(['tag', '--frobnicate', 'x.jpg']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--frobnicate'");
+  });
+
+  it('every usage and config error is one line and exit 2', async () => {
+    const work = fs.mkdtempSync(path.join(dir, 'usage-'));
+    fs.writeFileSync(path.join(work, 'broken.yml'), 'languages: [en\n');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['tag', '--provider', 'gemini', 'x.jpg'], {}, /argument 'gemini' is invalid\. Allowed choices are openrouter, openai/],
+      [['tag', '--concurrency', 'two', 'x.jpg'], {}, /--concurrency takes a whole number/],
+      [['frobnicate'], {}, /unknown command 'frobnicate'/],
+      [['tag'], {}, /missing required argument 'files'/],
+      [['tag', 'x.jpg'], { PHOTOTAG_PROVIDER: 'gemini' }, /Invalid config \(environment\): "provider" is "gemini"/],
+      [['tag', '--config', 'missing.yml', 'x.jpg'], {}, /Cannot read config missing\.yml: ENOENT/],
+      [['tag', '--config', 'broken.yml', 'x.jpg'], {}, /Cannot read config broken\.yml: YAML Error in .*broken\.yml: \S/],
+      [['tag', '--provider', 'openrouter', 'x.jpg'], {}, /Provider openrouter needs an API key: set OPENROUTER_API_KEY/],
+    ];
+    for (const [args, env, message] of cases) {
+      const run = await phototag(args, { cwd: work, env });
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
   });
 });
 
@@ -274,7 +314,8 @@ describe('phototag config, models, --help, --version', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`# loaded from: ${path.join(work, 'phototag.config.json')}`);
     expect(run.stdout).toContain('languages: ["en","ru"]  # file');
-    expect(run.stdout).toContain('model: "some/model"  # env');
+    expect(run.stdout).toContain('model.id: "some/model"  # env');
+    expect(run.stdout).toContain('model.allowPaid: false  # default');
     expect(run.stdout).toContain('apiKey: "********"  # file');
     expect(run.stdout).not.toContain(SECRET);
   });

@@ -22,7 +22,8 @@ describe('loadConfig', () => {
     const { config, source } = await loadConfig({ cwd: dirWith({}), env: {} });
     expect(source).toBeUndefined();
     expect(config).toMatchObject({
-      model: 'auto',
+      model: { id: 'auto', allowPaid: false },
+      catalogue: { refreshHours: 24 },
       languages: ['en'],
       maxKeywords: 30,
       concurrency: 2,
@@ -59,12 +60,12 @@ describe('loadConfig', () => {
       env: { PHOTOTAG_MODEL: 'env/model', PHOTOTAG_LANG: 'en,ru' },
       flags: { model: 'flag/model', concurrency: undefined },
     });
-    expect(config.model).toBe('flag/model');
+    expect(config.model.id).toBe('flag/model');
     expect(config.languages).toEqual(['en', 'ru']);
     expect(config.concurrency).toBe(3);
     expect(config.maxKeywords).toBe(12);
     expect(config.rpm).toBeUndefined();
-    expect(origins).toMatchObject({ model: 'flag', languages: 'env', concurrency: 'file' });
+    expect(origins).toMatchObject({ model: 'flag', 'model.id': 'flag', languages: 'env', concurrency: 'file' });
   });
 
   it('names the key, the value and what was expected for a bad value', async () => {
@@ -132,5 +133,40 @@ describe('loadConfig', () => {
     });
     expect(JSON.stringify(maskSecrets(served.config))).not.toContain('a-serve-token');
     expect(shown).toContain('********');
+  });
+
+  it('reads `model` as an id or as a group, a flag changing one key of the group', async () => {
+    const dir = dirWith({ 'phototag.config.yaml': 'model:\n  id: file/model\n  allowPaid: true\n' });
+    const { config, origins } = await loadConfig({ cwd: dir, env: {}, flags: { model: { id: 'flag/model' } } });
+    expect(config.model).toMatchObject({ id: 'flag/model', allowPaid: true });
+    expect(origins).toMatchObject({ 'model.id': 'flag', 'model.allowPaid': 'file' });
+    const env = await loadConfig({ cwd: dir, env: { PHOTOTAG_MODEL: 'env/model' } });
+    expect(env.config.model).toMatchObject({ id: 'env/model', allowPaid: true });
+    const bad = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"model": 5}' }), env: {} }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ConfigError);
+    expect((bad as Error).message).toMatch(/"model" is 5 \(number\); expected a model id such as "auto", or an object of model settings/);
+    const typo = await loadConfig({ cwd: dirWith({ 'phototag.config.json': '{"model": {"temprature": 1}}' }), env: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect((typo as Error).message).toContain('unknown key "model.temprature"');
+  });
+
+  it('keeps modelListHours working as the old name of catalogue.refreshHours, and refuses both at once', async () => {
+    const { config, origins } = await loadConfig({ cwd: dirWith({ 'phototag.config.yaml': 'modelListHours: 6\n' }), env: {} });
+    expect(config.catalogue.refreshHours).toBe(6);
+    expect(origins['catalogue.refreshHours']).toBe('file');
+    const both = await loadConfig({
+      cwd: dirWith({ 'phototag.config.yaml': 'modelListHours: 6\ncatalogue:\n  refreshHours: 2\n' }),
+      env: {},
+    }).catch((e: unknown) => e);
+    expect(both).toBeInstanceOf(ConfigError);
+    expect((both as Error).message).toContain('"modelListHours" and "catalogue.refreshHours" are both set');
+  });
+
+  it('says what is wrong in a config file that is not valid YAML, on one line', async () => {
+    const error = await loadConfig({ cwd: dirWith({ 'phototag.config.yaml': 'languages: [en\n' }), env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^Cannot read config: YAML Error in .*phototag\.config\.yaml: \S.+/);
+    expect((error as Error).message).not.toContain('\n');
   });
 });

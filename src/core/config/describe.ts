@@ -7,14 +7,16 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
     return `unknown key ${issue.keys.map((k) => `"${[...issue.path, k].join('.')}"`).join(', ')}`;
   }
   const value = valueAt(input, issue.path);
-  const got = value === undefined ? 'nothing' : `${JSON.stringify(value)} (${typeOf(value)})`;
+  const got = value === undefined ? 'nothing' : `${shorten(JSON.stringify(value))} (${typeOf(value)})`;
   return `"${key}" is ${got}; expected ${expected(issue)}`;
 }
 
 function expected(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`;
+      // A schema's own wording (e.g. `model`: an id or a group) says more than the bare type.
+      if (!issue.message.startsWith('Invalid input')) return issue.message;
+      return issue.expected === 'int' ? 'a whole number' : `${/^[aeiou]/u.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     case 'invalid_value':
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':
@@ -41,4 +43,9 @@ function typeOf(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (value === null) return 'null';
   return typeof value;
+}
+
+/** A long value (a prompt template) is shown by its start: the line must stay readable. */
+function shorten(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }

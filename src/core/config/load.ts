@@ -3,14 +3,15 @@ import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { configSchema, type Config, type ConfigInput } from './schema.js';
 import { describeIssue } from './describe.js';
+import { mergeLayers, normalizeLayer, originsOf, type Origin } from './layers.js';
 import { splitList } from '../text.js';
 
 export interface LoadedConfig {
   config: Config;
   /** The file the values came from, if any. */
   source?: string;
-  /** Which layer set each key that is not a default: 'flag', 'env', 'file'. */
-  origins: Record<string, 'flag' | 'env' | 'file'>;
+  /** Which layer set each key that is not a default: 'flag', 'env', 'file'; keys inside groups dotted (`model.id`). */
+  origins: Record<string, Origin>;
 }
 
 export interface LoadOptions {
@@ -43,16 +44,16 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
       : undefined;
   const file = await readConfigFile(named, options.cwd ?? process.cwd());
   if (file.source) resolvePaths(file.values, path.dirname(file.source));
-  const fromEnv = envValues(env);
-  const fromFlags = definedOnly(options.flags ?? {});
-  const origins: LoadedConfig['origins'] = {};
-  for (const key of Object.keys(file.values)) origins[key] = 'file';
-  for (const key of Object.keys(fromEnv)) origins[key] = 'env';
-  for (const key of Object.keys(fromFlags)) origins[key] = 'flag';
-  const merged: Record<string, unknown> = { ...file.values, ...fromEnv, ...fromFlags };
-  // `serve` is a group: a flag such as --port changes one key of it, not the whole group.
-  if (fromFlags.serve && typeof file.values.serve === 'object' && file.values.serve !== null)
-    merged.serve = { ...(file.values.serve as object), ...fromFlags.serve };
+  const fileValues = normalizeLayer(file.values, file.source ?? 'config');
+  const fromEnv = normalizeLayer(envValues(env), 'environment');
+  const fromFlags = normalizeLayer(definedOnly(options.flags ?? {}), 'command line');
+  const origins = originsOf([
+    ['file', fileValues],
+    ['env', fromEnv],
+    ['flag', fromFlags],
+  ]);
+  // A group such as `serve` or `model`: a flag such as --port or --model changes one key of it, not the whole group.
+  const merged = mergeLayers([fileValues, fromEnv, fromFlags]);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -110,7 +111,12 @@ async function readConfigFile(
       if (!result && path.relative(home, cwd).startsWith('..')) result = await explorer.search(home);
     }
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    // One line: a YAML error's first line only says where ("YAML Error in FILE:"), its next says what.
+    const lines = (error instanceof Error ? error.message : String(error))
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+    const reason = lines[0]?.endsWith(':') && lines[1] ? `${lines[0]} ${lines[1]}` : (lines[0] ?? '');
     const which = named ? ` ${named.file}${named.via === 'PHOTOTAG_CONFIG' ? ' (PHOTOTAG_CONFIG)' : ''}` : '';
     throw new ConfigError(`Cannot read config${which}: ${reason}`);
   }

@@ -8,6 +8,22 @@ export { PROVIDERS, type ProviderName } from './providers.js';
 const language = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/u, 'a language code such as "en" or "ru"');
 
 /**
+ * `model` is a model id (`model: auto`, as always) or a group of model settings (`model: {id: auto, …}`); a
+ * plain id is read as `{id}`, so every old config keeps working and `config.model` has one shape in the code.
+ */
+const modelSettings = z
+  .object(
+    {
+      /** A model id, or `auto`: the provider's free vision models, with fallback between them. */
+      id: z.string().min(1).default('auto'),
+      /** Let `auto` choose a paid model where no free one is offered (OpenAI's gpt-4o-mini, OpenRouter's cheapest vision model). */
+      allowPaid: z.boolean().default(false),
+    },
+    { error: (issue) => (issue.code === 'invalid_type' ? 'a model id such as "auto", or an object of model settings' : undefined) },
+  )
+  .strict();
+
+/**
  * Every config key, its type and default. README's "Configuration" table mirrors this. A key marked
  * `.meta({ secret: true })` is never printed, logged or backed up (src/core/config/secrets.ts reads the marks).
  */
@@ -16,7 +32,7 @@ export const configSchema = z
     provider: z.enum(PROVIDERS).optional(),
     baseUrl: z.url({ protocol: /^https?$/u }).optional(),
     apiKey: z.string().min(1).optional().meta({ secret: true }),
-    model: z.string().min(1).default('auto'),
+    model: z.preprocess((value) => (typeof value === 'string' ? { id: value } : value), modelSettings).prefault({}),
     languages: z.array(language).min(1).default(['en']),
     maxKeywords: z.int().min(1).max(200).default(30),
     bannedKeywords: z.array(z.string()).default([]),
@@ -32,12 +48,18 @@ export const configSchema = z
     maxAttempts: z.int().min(1).max(10).default(3),
     /** First pause of a model that keeps failing or a provider that cannot be reached (doubles, up to 15 min). */
     pauseSeconds: z.number().positive().max(900).default(60),
-    /** How long the provider's model list is kept; `serve` reads it again this often while it runs. */
-    modelListHours: z
-      .number()
-      .positive()
-      .max(24 * 30)
-      .default(24),
+    /** The provider's model list (`/models`). `modelListHours`, its old name, is read as `catalogue.refreshHours`. */
+    catalogue: z
+      .object({
+        /** How long the list is kept; `serve` reads it again this often while it runs. */
+        refreshHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(24),
+      })
+      .strict()
+      .prefault({}),
     maxEdge: z.int().min(256).max(4096).default(1024),
     jpegQuality: z.int().min(30).max(100).default(80),
     sidecar: z.boolean().default(false),

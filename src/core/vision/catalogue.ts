@@ -3,6 +3,8 @@ export interface CatalogueModel {
   id: string;
   vision: boolean;
   free: boolean;
+  /** The list states this model's prices (OpenRouter does; OpenAI, Ollama and LM Studio list ids only). */
+  priced: boolean;
   /** USD per token. */
   promptPrice: number;
   completionPrice: number;
@@ -34,6 +36,7 @@ export function parseCatalogue(data: readonly unknown[]): CatalogueModel[] {
       id: model.id,
       vision: inputs.includes('image') || /image.*->/u.test(modality),
       free: promptPrice === 0 && completionPrice === 0,
+      priced: Number.isFinite(promptPrice) && Number.isFinite(completionPrice),
       promptPrice: promptPrice || 0,
       completionPrice: completionPrice || 0,
       structuredOutput: params.includes('structured_outputs') || params.includes('response_format'),
@@ -52,6 +55,13 @@ export function freeVisionCandidates(models: readonly CatalogueModel[], proven: 
   return models
     .filter((model) => model.vision && model.free)
     .sort((a, b) => rank(a.id) - rank(b.id) || b.contextLength - a.contextLength || a.id.localeCompare(b.id));
+}
+
+/** Paid vision models, cheapest first (for `model.allowPaid` when no free one is listed). */
+export function paidVisionCandidates(models: readonly CatalogueModel[]): CatalogueModel[] {
+  return models
+    .filter((model) => model.vision && model.priced && !model.free)
+    .sort((a, b) => a.promptPrice + a.completionPrice - (b.promptPrice + b.completionPrice) || a.id.localeCompare(b.id));
 }
 
 /** USD per token; NaN when the catalogue states no price (such a model never counts as free). */
