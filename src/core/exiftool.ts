@@ -72,6 +72,8 @@ const READ_ARGS = [
   '-XMP-lr:HierarchicalSubject',
   '-XMP-digiKam:TagsList',
   '-XMP-microsoft:LastKeywordXMP',
+  // The headline stock profiles fill (IPTC:Headline comes with -IPTC:all).
+  '-XMP-photoshop:Headline',
   // Every IPTC block: group IPTC (APP13) and IPTC2 (AFCP/FotoStation trailers).
   '-IPTC:all',
   '-IFD0:ImageDescription',

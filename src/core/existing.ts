@@ -16,6 +16,8 @@ export interface ExistingText {
   /** A title in any language, block or namespace (boilerplate does not count). */
   title?: string;
   description?: string;
+  /** A headline in XMP (photoshop:Headline) or any IPTC block; stock profiles fill it with the title. */
+  headline?: string;
   /** Flat keywords from XMP dc:subject, every IPTC block and Windows' XPKeywords. */
   keywords: string[];
   /** Keyword lists of other programs; undefined where the photo has none (phototag then does not create one, except HierarchicalSubject). */
@@ -71,6 +73,7 @@ export function existingText(tags: RawTags): ExistingText {
       real(tags['IFD0:XPSubject']),
       real(tags['IFD0:XPComment']),
     ]),
+    headline: first([real(tags['XMP-photoshop:Headline']), ...fromIptc('Headline').map(real)]),
     keywords: mergeKeywords(
       [],
       [

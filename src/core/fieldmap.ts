@@ -5,13 +5,19 @@ import type { RawTags } from './exiftool.js';
 import type { ModelResult } from './types.js';
 
 /** IPTC-IIM limits, in bytes (exiftool-vendored does not enforce them). */
-export const IPTC_LIMITS = { objectName: 64, caption: 2000, keyword: 64 } as const;
+export const IPTC_LIMITS = { objectName: 64, headline: 256, caption: 2000, keyword: 64 } as const;
 
 export interface Destination {
   /** IPTC-IIM can be written (JPEG, TIFF, never into a sidecar). */
   iptc: boolean;
   /** EXIF ImageDescription can be written (never into a sidecar). */
   exif: boolean;
+}
+
+/** Fields beyond the usual ones that a profile asks for. */
+export interface ExtraFields {
+  /** The title also as IPTC:Headline and XMP-photoshop:Headline (agencies' importers read it when ObjectName is absent). */
+  headline?: boolean;
 }
 
 export interface WritePlan {
@@ -39,6 +45,7 @@ export function planWrite(
   existing: ExistingText,
   destination: Destination,
   overwrite: boolean,
+  extras: ExtraFields = {},
 ): WritePlan {
   const primary = result[languages[0]!]!;
   const tags: RawTags = {};
@@ -50,6 +57,11 @@ export function planWrite(
   if (writeTitle) {
     tags['XMP-dc:Title-x-default'] = title;
     if (destination.iptc) tags['IPTC:ObjectName'] = truncateUtf8(title, IPTC_LIMITS.objectName);
+    // With the title only: a person's title kept means their headline (or its absence) is kept too.
+    if (extras.headline && (overwrite || !existing.headline)) {
+      tags['XMP-photoshop:Headline'] = title;
+      if (destination.iptc) tags['IPTC:Headline'] = truncateUtf8(title, IPTC_LIMITS.headline);
+    }
   }
   if (writeDescription) {
     tags['XMP-dc:Description-x-default'] = description;

@@ -8,7 +8,7 @@ import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
 import { hashFile } from './hash.js';
 import { imageDataHash } from './imagehash.js';
 import { contextLines } from './context.js';
-import { applyProfile, type ProfileName } from './profiles.js';
+import { applyProfile, profileFields, type ProfileName } from './profiles.js';
 import { prepareImage } from './prepare.js';
 import { probeInFileWrite, SIDECAR_HINT, type ProbeResult } from './probe.js';
 import type { SidecarName } from './sidecar.js';
@@ -248,6 +248,7 @@ async function tagFile(
         existing,
         { iptc: !useSidecar && writeFormat.iptc, exif: !useSidecar && format.exif },
         overwrite,
+        profileFields(options.profile),
       );
       return { ...base, status: 'done', dryRun: true, fieldsWritten: Object.keys(plan.tags) };
     }
@@ -266,6 +267,7 @@ async function tagFile(
         format: writeFormat,
         languages: options.languages,
         overwrite,
+        extras: profileFields(options.profile),
         keepOriginal: options.backup,
         updateMtime: options.updateMtime,
         imageDataHash: digest,

@@ -16,14 +16,21 @@ interface ProfileRules {
   primaryLanguageOnly: boolean;
   /** The primary language the agency requires. */
   language?: string;
+  /** The title also goes to IPTC:Headline and XMP-photoshop:Headline (importers read it when ObjectName is absent). */
+  headline?: boolean;
 }
 
 /** What each agency accepts (Adobe Stock: title ≤ 70 characters, ≤ 49 keywords; Shutterstock: description ≤ 200, 7–50 keywords, English). */
 export const PROFILE_RULES: Record<ProfileName, ProfileRules> = {
   generic: { minKeywords: 1, primaryLanguageOnly: false },
-  'adobe-stock': { titleMax: 70, minKeywords: 1, maxKeywords: 49, primaryLanguageOnly: true },
-  shutterstock: { descriptionMax: 200, minKeywords: 7, maxKeywords: 50, primaryLanguageOnly: true, language: 'en' },
+  'adobe-stock': { titleMax: 70, minKeywords: 1, maxKeywords: 49, primaryLanguageOnly: true, headline: true },
+  shutterstock: { descriptionMax: 200, minKeywords: 7, maxKeywords: 50, primaryLanguageOnly: true, language: 'en', headline: true },
 };
+
+/** Fields the profile adds to the usual ones (planWrite's extras). */
+export function profileFields(profile: ProfileName): { headline?: boolean } {
+  return PROFILE_RULES[profile].headline ? { headline: true } : {};
+}
 
 /** Words no agency wants as keywords: the medium itself, AI tools, and common brands and trademarks. */
 export const DEFAULT_BANNED = [

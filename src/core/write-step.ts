@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { assertExifFits, ExifOverflow, exifSegments, fitExifDescription, withoutExifDescription } from './exif-room.js';
 import { PhotoError } from './errors.js';
 import type { MetadataTool, RawTags } from './exiftool.js';
-import { existingText, planWrite, verifyWrite, type ExistingText, type WritePlan } from './fieldmap.js';
+import { existingText, planWrite, verifyWrite, type ExistingText, type ExtraFields, type WritePlan } from './fieldmap.js';
 import type { PhotoFormat } from './formats.js';
 import {
   ChangedWhileWriting,
@@ -66,6 +66,8 @@ export interface WriteRequest {
   keepOriginal: boolean;
   /** Give the written photo a new modification time (default: keep it). */
   updateMtime?: boolean;
+  /** Fields a profile adds (stock profiles: Headline). */
+  extras?: ExtraFields;
   /** Digest of the photo's image data before the write (in-file writes). */
   imageDataHash?: string;
   /** Record each write (fields before and after, the bytes to undo it) before it replaces the target. */
@@ -92,12 +94,12 @@ export async function writeChecked(
   let dropExifDescription = false;
   for (let attempt = 0; attempt < MAX_PLANS; attempt++) {
     const destination = { iptc: !state.sidecar && request.format.iptc, exif: !state.sidecar && request.format.exif };
-    let plan = planWrite(result, request.languages, state.existing, destination, request.overwrite);
+    let plan = planWrite(result, request.languages, state.existing, destination, request.overwrite, request.extras);
     // Replacing (--overwrite, Regenerate) never replaces what someone wrote after the photo was read.
     if (request.overwrite && state !== first)
       plan = keepFields(
         plan,
-        planWrite(result, request.languages, state.existing, destination, false),
+        planWrite(result, request.languages, state.existing, destination, false, request.extras),
         changedFields(first.existing, state.existing),
       );
     if (Object.keys(plan.tags).length === 0) return { status: 'nothing', plan };

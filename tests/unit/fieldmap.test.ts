@@ -64,6 +64,27 @@ describe('planWrite', () => {
     expect((plan.tags['XMP-dc:Subject'] as string[])[0]).toBe(long.ru.keywords[0]);
   });
 
+  it('with a stock profile fills IPTC and XMP Headline with the title, IPTC cut at 256 bytes, only where empty', () => {
+    const title = 'Заголовок '.repeat(20).trim(); // 199 characters, 379 bytes
+    const long = { ru: { ...result.ru, title } };
+    const plan = planWrite(long, ['ru'], existingText({}), jpeg, false, { headline: true });
+    expect(plan.tags['XMP-photoshop:Headline']).toBe(title);
+    const iptc = plan.tags['IPTC:Headline'] as string;
+    expect(Buffer.byteLength(iptc)).toBeLessThanOrEqual(256);
+    expect(Buffer.byteLength(iptc)).toBeGreaterThan(250);
+    expect(title.startsWith(iptc)).toBe(true);
+    expect(planWrite(result, ['en'], existingText({}), jpeg, false).tags['IPTC:Headline']).toBeUndefined();
+    const theirs = existingText({ 'IPTC:Headline': 'Their headline' });
+    expect(theirs.headline).toBe('Their headline');
+    expect(
+      Object.keys(planWrite(result, ['en'], theirs, jpeg, false, { headline: true }).tags).filter((t) => t.includes('Headline')),
+    ).toEqual([]);
+    expect(planWrite(result, ['en'], theirs, jpeg, true, { headline: true }).tags['IPTC:Headline']).toBe('Red barn at dawn');
+    const sidecar = planWrite(result, ['en'], existingText({}), { iptc: false, exif: false }, false, { headline: true });
+    expect(sidecar.tags['XMP-photoshop:Headline']).toBe('Red barn at dawn');
+    expect(sidecar.tags['IPTC:Headline']).toBeUndefined();
+  });
+
   it('writes no IPTC or EXIF where the destination cannot hold them', () => {
     const plan = planWrite(result, ['en'], existingText({}), { iptc: false, exif: false }, false);
     expect(Object.keys(plan.tags).filter((t) => !t.startsWith('XMP'))).toEqual([]);
