@@ -51,6 +51,8 @@ export interface PipelineParts {
   tool: MetadataTool;
   /** The model key results are cached under (the requested model, e.g. "auto"). */
   modelKey: string;
+  /** The operator's prompt and sampling settings, when not the defaults (part of the cache key). */
+  tuningKey?: string;
   analyze: (jpeg: Buffer, context: readonly string[], languages: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
   onStage?: (file: string, stage: Stage) => void;
 }
@@ -188,6 +190,7 @@ async function tagFile(
   const cacheKey = analysisKey({
     hash,
     model: parts.modelKey,
+    tuning: parts.tuningKey,
     languages: options.languages,
     maxKeywords: options.maxKeywords,
     hint,

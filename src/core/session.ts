@@ -12,6 +12,7 @@ import type { ModelCall, Source } from './types.js';
 import { VisionClient } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
 import { PRESETS } from './vision/providers.js';
+import { tuningKey } from './cache-key.js';
 
 export interface Session {
   store: Store;
@@ -69,8 +70,8 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       maxAgeMs: config.catalogue.refreshHours * 3_600_000,
       onStale: run.onWarning ?? (() => undefined),
     };
-    const { candidates, notice } = run.withoutModel
-      ? { candidates: [], notice: undefined }
+    const { candidates, notice, fallback } = run.withoutModel
+      ? { candidates: [], notice: undefined, fallback: undefined }
       : await resolveCandidates(provider, store, listOptions);
     // Which model `auto` chose where it could not tell free from paid: one line, so nobody pays unknowingly.
     if (notice) run.onWarning?.(notice);
@@ -85,6 +86,10 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         rpm: provider.rpm,
         breaker: { threshold: 5, cooldownMs: config.pauseSeconds * 1000 },
         waitForProvider: run.waitForProvider ?? false,
+        temperature: config.model.temperature,
+        maxTokens: config.model.maxTokens,
+        prompt: config.prompt,
+        fallbackModel: fallback,
       },
       {
         onCall: (call) => {
@@ -119,6 +124,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
       store,
       tool,
       modelKey: provider.model,
+      tuningKey: tuningKey(config),
       analyze: (jpeg, context, languages, signal) => vision.analyze({ jpeg, languages, maxKeywords: config.maxKeywords, context, signal }),
     };
     const openedTool = tool;

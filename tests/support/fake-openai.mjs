@@ -65,7 +65,7 @@ function answerFor(body, image, behaviour) {
 export async function startFakeOpenAI(options = {}) {
   const state = {
     calls:
-      /** @type {{ model: string, imageBytes: number, width?: number, height?: number, responseFormat?: string, languages: string[], auth?: string, at: number }[]} */ ([]),
+      /** @type {{ model: string, imageBytes: number, width?: number, height?: number, responseFormat?: string, languages: string[], auth?: string, prompt?: string, temperature?: number, maxTokens?: number, at: number }[]} */ ([]),
     script: [...(options.script ?? [])],
     latencyMs: options.latencyMs ?? 0,
     fallback: options.fallback ?? { type: 'ok' },
@@ -127,6 +127,8 @@ export async function startFakeOpenAI(options = {}) {
       languages: languagesOf(body),
       auth: req.headers.authorization,
       prompt,
+      temperature: body.temperature,
+      maxTokens: body.max_tokens,
       at: Date.now(),
     });
     if (state.rpmCap > 0) {

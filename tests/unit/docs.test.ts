@@ -22,6 +22,19 @@ describe('documentation', () => {
     }
   });
 
+  it.each(['model', 'prompt'] as const)('the README and the example document every %s key', (group) => {
+    // `model` is read through a preprocess (an id or a group): its object is the pipe's output side.
+    const field = configSchema.shape[group] as unknown as { def: { innerType: { def: { out?: { shape: object }; shape?: object } } } };
+    const inner = field.def.innerType;
+    const keys = Object.keys(inner.def.out?.shape ?? inner.def.shape ?? {});
+    expect(keys.length).toBeGreaterThan(1);
+    const text = fs.readFileSync(example, 'utf8');
+    for (const key of keys) {
+      expect(readme).toContain(`${group}.${key}`);
+      expect(text).toMatch(new RegExp(`^ +#? ?${key}:`, 'm'));
+    }
+  });
+
   it('the annotated example is a valid config that names every key', async () => {
     const { config } = await loadConfig({ configFile: example, env: {} });
     expect(config.languages).toEqual(['en']);

@@ -2,10 +2,32 @@ import { z } from 'zod';
 
 import { PROFILES } from '../profiles.js';
 import { PROVIDERS } from './providers.js';
+import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, PLACEHOLDERS, unknownPlaceholders } from '../vision/prompt.js';
 
 export { PROVIDERS, type ProviderName } from './providers.js';
 
 const language = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/u, 'a language code such as "en" or "ru"');
+
+/** `prompt.template`: every `{name}` must be one of these (README lists what each becomes). */
+const promptSettings = z
+  .object({
+    /** Text added after the built-in instructions (house style, words to prefer or avoid). */
+    extra: z.string().min(1).optional(),
+    /** Instructions that replace the built-in ones; `{placeholders}` are filled per photo. */
+    template: z
+      .string()
+      .min(1)
+      .superRefine((text, context) => {
+        const unknown = unknownPlaceholders(text);
+        if (unknown.length > 0)
+          context.addIssue({
+            code: 'custom',
+            message: `known placeholders only (${PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}); unknown: ${unknown.map((name) => `{${name}}`).join(', ')}`,
+          });
+      })
+      .optional(),
+  })
+  .strict();
 
 /**
  * `model` is a model id (`model: auto`, as always) or a group of model settings (`model: {id: auto, …}`); a
@@ -18,6 +40,12 @@ const modelSettings = z
       id: z.string().min(1).default('auto'),
       /** Let `auto` choose a paid model where no free one is offered (OpenAI's gpt-4o-mini, OpenRouter's cheapest vision model). */
       allowPaid: z.boolean().default(false),
+      /** A model to use when no free vision model is offered, or when every candidate is paused by the breaker. */
+      fallback: z.string().min(1).optional(),
+      /** Sampling temperature sent with every call (low: the same photo gets much the same words). */
+      temperature: z.number().min(0).max(2).default(DEFAULT_TEMPERATURE),
+      /** The answer's token budget (reasoning models spend part of it thinking). */
+      maxTokens: z.int().min(256).max(200_000).default(DEFAULT_MAX_TOKENS),
     },
     { error: (issue) => (issue.code === 'invalid_type' ? 'a model id such as "auto", or an object of model settings' : undefined) },
   )
@@ -33,6 +61,7 @@ export const configSchema = z
     baseUrl: z.url({ protocol: /^https?$/u }).optional(),
     apiKey: z.string().min(1).optional().meta({ secret: true }),
     model: z.preprocess((value) => (typeof value === 'string' ? { id: value } : value), modelSettings).prefault({}),
+    prompt: promptSettings.prefault({}),
     languages: z.array(language).min(1).default(['en']),
     maxKeywords: z.int().min(1).max(200).default(30),
     bannedKeywords: z.array(z.string()).default([]),

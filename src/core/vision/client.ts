@@ -6,7 +6,7 @@ import type { CatalogueModel } from './catalogue.js';
 import { faultFromBody, faultFromError, isTransient, type ProviderFault, type SdkErrorClasses } from './faults.js';
 import { boundedFetch } from './http.js';
 import { parseModelAnswer } from './parse.js';
-import { responseSchema, systemPrompt, userPrompt } from './prompt.js';
+import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, instructions, responseSchema, systemPrompt, type PromptSettings } from './prompt.js';
 
 export interface VisionSettings {
   provider: string;
@@ -26,6 +26,13 @@ export interface VisionSettings {
    * queued until it answers again; false (a CLI run) stops the run with the photos still queued.
    */
   waitForProvider?: boolean;
+  /** Sent with every call (config `model.temperature`, `model.maxTokens`). */
+  temperature?: number;
+  maxTokens?: number;
+  /** The operator's instructions (config `prompt.template`, `prompt.extra`). */
+  prompt?: PromptSettings;
+  /** Config `model.fallback`: called when every candidate is paused by the circuit breaker. */
+  fallbackModel?: CatalogueModel;
 }
 
 /** Connection failures in a row (any model: they share the endpoint) before the provider counts as unreachable. */
@@ -132,7 +139,9 @@ export class VisionClient {
     if (unreachableUntil !== undefined)
       return { ok: false, detail: `provider unreachable, next try at ${new Date(unreachableUntil).toISOString()}` };
     const paused = this.settings.candidates.filter((m) => this.breaker.openUntil(m.id) !== undefined).map((m) => m.id);
-    const ok = paused.length < this.settings.candidates.length;
+    const fallback = this.settings.fallbackModel;
+    const ok =
+      paused.length < this.settings.candidates.length || (fallback !== undefined && this.breaker.openUntil(fallback.id) === undefined);
     return { ok, detail: paused.length ? `paused: ${paused.join(', ')}` : 'closed' };
   }
 
@@ -145,9 +154,14 @@ export class VisionClient {
     let lastKind: Failure['kind'] = 'transient';
     let retryAfterMs: number | undefined;
     let tried = false;
-    for (let offset = 0; offset < candidates.length; offset++) {
-      const index = (this.preferred + offset) % candidates.length;
-      const model = candidates[index]!;
+    // The candidates from the one that answered last, then the fallback model, which is only called when every
+    // candidate is paused (a fixed model or all free ones failing): it is the operator's choice for that case.
+    const fallbackModel = this.settings.fallbackModel;
+    const order = candidates.map((_, offset) => (this.preferred + offset) % candidates.length);
+    if (fallbackModel && !candidates.some((m) => m.id === fallbackModel.id)) order.push(-1);
+    for (const index of order) {
+      if (index === -1 && tried) break;
+      const model = index === -1 ? fallbackModel! : candidates[index]!;
       // One clock reading for the check and the wait: formatting the time below can take a while (ICU loads on
       // first use), and a second reading after it could already be past the pause's end (a negative wait).
       const now = Date.now();
@@ -161,7 +175,7 @@ export class VisionClient {
       const outcome = await this.tryModel(model, request);
       if (outcome.ok) {
         this.breaker.success(model.id);
-        this.preferred = index;
+        if (index !== -1) this.preferred = index;
         return outcome.analysis;
       }
       if (outcome.kind === 'cancelled') throw new PhotoError('transient', 'interrupted before the model answered', 0, false);
@@ -216,7 +230,7 @@ export class VisionClient {
       {
         role: 'user',
         content: [
-          { type: 'text', text: userPrompt(request.languages, request.maxKeywords, request.context) },
+          { type: 'text', text: instructions(request.languages, request.maxKeywords, request.context, this.settings.prompt) },
           { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${request.jpeg.toString('base64')}` } },
         ],
       },
@@ -285,7 +299,12 @@ export class VisionClient {
     let started = Date.now();
     const send = async () => {
       started = Date.now();
-      const body: Record<string, unknown> = { model: model.id, messages, temperature: 0.2, max_tokens: 4096 };
+      const body: Record<string, unknown> = {
+        model: model.id,
+        messages,
+        temperature: this.settings.temperature ?? DEFAULT_TEMPERATURE,
+        max_tokens: this.settings.maxTokens ?? DEFAULT_MAX_TOKENS,
+      };
       if (!this.noSchema.has(model.id)) {
         body.response_format = {
           type: 'json_schema',

@@ -15,6 +15,8 @@ export interface ResolvedProvider {
   rpm: number;
   /** `model.allowPaid`: `auto` may choose a paid model where no free one is offered. */
   allowPaid?: boolean;
+  /** `model.fallback`: the model for when no free vision model is offered or every candidate is paused. */
+  fallback?: string;
   /** The preset's own server (api.openai.com, openrouter.ai), not a compatible one reached through the preset. */
   ownServer?: boolean;
   /** Why a model was chosen for the user (`auto` on OpenAI with --allow-paid): one line for stderr or the log. */
@@ -95,8 +97,14 @@ export async function resolveProvider(
     ownServer,
   };
   if (config.model.allowPaid) resolved.allowPaid = true;
+  if (config.model.fallback) resolved.fallback = config.model.fallback;
   // OpenAI offers no free model: `auto` there would mean paying without having been asked.
   if (config.model.id === 'auto' && noFreeModels(resolved)) {
+    if (config.model.fallback) {
+      resolved.model = config.model.fallback;
+      resolved.notice = `model auto: OpenAI has no free models; using model.fallback ${config.model.fallback}`;
+      return resolved;
+    }
     if (!config.model.allowPaid) {
       if (options.listing) return resolved; // `phototag models` lists them all the same
       throw paidOnlyError(preset);
@@ -129,14 +137,29 @@ export async function resolveCandidates(
   provider: ResolvedProvider,
   store?: Store,
   options: CatalogueOptions = {},
-): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[]; notice?: string }> {
+): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[]; notice?: string; fallback?: CatalogueModel }> {
   const listOptions = { ...options, timeoutMs: Math.min(options.timeoutMs ?? 15_000, 15_000) };
   if (provider.model !== 'auto') {
     // Only prices come from the list here: a slow or broken /models must not hold the run up.
     const catalogue = await catalogueFor(provider, store, listOptions).catch(() => [] as CatalogueModel[]);
-    const known = catalogue.find((model) => model.id === provider.model);
-    return { candidates: [known ?? fixedModel(provider.model)], catalogue, notice: provider.notice };
+    const listed = (id: string) => catalogue.find((model) => model.id === id) ?? fixedModel(id);
+    return {
+      candidates: [listed(provider.model)],
+      catalogue,
+      notice: provider.notice,
+      ...(provider.fallback ? { fallback: listed(provider.fallback) } : {}),
+    };
   }
+  const chosen = await autoCandidates(provider, store, listOptions);
+  if (!provider.fallback) return chosen;
+  return { ...chosen, fallback: chosen.catalogue.find((model) => model.id === provider.fallback) ?? fixedModel(provider.fallback) };
+}
+
+async function autoCandidates(
+  provider: ResolvedProvider,
+  store: Store | undefined,
+  listOptions: CatalogueOptions,
+): Promise<{ candidates: CatalogueModel[]; catalogue: CatalogueModel[]; notice?: string }> {
   if (noFreeModels(provider)) throw paidOnlyError(provider.preset);
   if (provider.preset.name === 'ollama') {
     const ids = await ollamaVisionModels(provider.baseUrl, 5000);
@@ -164,6 +187,14 @@ export async function resolveCandidates(
       candidates,
       catalogue,
       notice: `model auto: ${where} states no prices; using ${candidates[0]!.id}, ${why} (--model to choose another)`,
+    };
+  }
+  if (provider.fallback) {
+    const fallback = catalogue.find((model) => model.id === provider.fallback) ?? fixedModel(provider.fallback);
+    return {
+      candidates: [fallback],
+      catalogue,
+      notice: `model auto: ${where} lists no free vision model; using model.fallback ${fallback.id}`,
     };
   }
   const paid = paidVisionCandidates(catalogue);
