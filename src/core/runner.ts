@@ -200,7 +200,8 @@ export async function runQueue(
   summary.notStarted = queue.pending().queued;
   queue.close();
   if (summary.fatal) summary.stopped = summary.fatal.message;
-  else if (settings.signal?.aborted) summary.stopped = 'interrupted';
+  // The launcher says why it stopped the run ('output closed'); a plain abort is Ctrl-C.
+  else if (settings.signal?.aborted) summary.stopped = typeof settings.signal.reason === 'string' ? settings.signal.reason : 'interrupted';
   summary.durationMs = Date.now() - started;
   return summary;
 }
