@@ -215,7 +215,8 @@ async function removeStrayTemps(dir: string): Promise<void> {
 function count(summary: RunSummary, outcome: PhotoOutcome): void {
   summary[outcome.status]++;
   if (outcome.cacheHit) summary.cacheHits++;
-  else if (outcome.model && outcome.status !== 'failed') summary.modelCalls++;
+  // A failed photo whose model call was paid counts too; a reviewed text (`apply`) called no model.
+  else if (outcome.model && outcome.provider !== 'review') summary.modelCalls++;
   summary.tokensIn += outcome.tokensIn ?? 0;
   summary.tokensOut += outcome.tokensOut ?? 0;
   summary.cost += outcome.cost ?? 0;

@@ -235,3 +235,38 @@ describe('a closed output (| head)', () => {
     expect(fs.readdirSync(work).filter((f) => f.includes('phototag-tmp'))).toEqual([]);
   });
 });
+
+describe('phototag stats on a terminal', () => {
+  it('aligns its tables by display width and cuts rows to the width instead of wrapping them', async () => {
+    const work = newDir();
+    const names = ['фото-東京-🌸-a-long-name-of-a-photo-that-goes-on-and-on-and-on.jpg', 'b.jpg'];
+    copyCorpus(work, [
+      ['broken/truncated-jpeg-100x100.jpg', names[0]!],
+      ['broken/truncated-jpeg-100x100.jpg', names[1]!],
+      'jpeg/nikon-d5000.jpg',
+    ]);
+    const tag = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'tag', ...provider(), ...names, 'nikon-d5000.jpg'], { cwd: work, env: envFor(work) });
+      child.on('close', resolve);
+    });
+    expect(tag).toBe(1);
+    const run = await runInPty(phototagArgs(['stats', '--days', '2']), { cwd: work, env: envFor(work) });
+    expect(run.code).toBe(0);
+    const screen = screenOf(run.raw);
+    for (const line of screen) expect(displayWidth(line)).toBeLessThan(80);
+    const endOf = (line: string, match: RegExp) => displayWidth(line.slice(0, match.exec(line)!.index + match.exec(line)![0].length));
+    const failures = screen.indexOf('failures');
+    expect(failures).toBeGreaterThan(0);
+    const header = screen[failures + 1]!;
+    expect(header).toMatch(/^kind\s+count\s+newest examples$/u);
+    const rows = screen.slice(failures + 2, failures + 4);
+    expect(rows[0]).toMatch(/^corrupt\s+2\s+\//u);
+    // The count sits right under "count", the examples start under "newest examples", whatever the name holds.
+    expect(endOf(rows[0]!, /^corrupt\s+2/u)).toBe(endOf(header, /^kind\s+count/u));
+    const examples = displayWidth(header.slice(0, header.indexOf('newest')));
+    for (const row of rows) expect(displayWidth(row.slice(0, row.indexOf('/')))).toBe(examples);
+    expect(rows.some((r) => r.includes('東京') && r.endsWith('…'))).toBe(true);
+    const source = screen.indexOf('per source');
+    expect(endOf(screen[source + 2]!, /^cli\s+\d+\s+\d+\s+\d+/u)).toBe(endOf(screen[source + 1]!, /^source\s+done\s+skipped\s+failed/u));
+  });
+});
