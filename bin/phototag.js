@@ -11,8 +11,24 @@ for (const name of ['SIGINT', 'SIGTERM']) {
   process.on(name, () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write(`\nphototag: ${name} received, finishing the photos in progress (again to quit now)\n`);
+    // console.error, not a raw write: on a terminal ink prints it above its progress view instead of
+    // leaving a stale frame behind.
+    console.error(`\nphototag: ${name} received, finishing the photos in progress (again to quit now)`);
     controller.abort();
+  });
+}
+
+// `phototag … | head` or quitting `less`: the reader is gone. Output ends quietly (no stack trace) and a
+// run stops as on Ctrl-C: the photos in progress finish, the rest stay queued for `phototag retry`.
+let outputClosed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (outputClosed) return;
+    outputClosed = true;
+    if (stream === process.stdout && !process.stderr.destroyed)
+      process.stderr.write('phototag: output closed, finishing the photos in progress\n', () => {});
+    controller.abort('output closed');
   });
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, FatalError } from './core/errors.js';
+import { ExitCode, FAILURE_KINDS, FatalError, PERMANENT_KINDS } from './core/errors.js';
 import { EXPORT_FORMATS } from './core/export.js';
 import { addConfigOption, addProviderOptions, addTagOptions, collect, integer, number } from './commands/options.js';
 import { commandExitCode } from './commands/exit-code.js';
@@ -52,7 +52,8 @@ export function buildProgram(signal: AbortSignal): Command {
       .argument('[files...]', 'only these photos'),
   )
     .option('--since <when>', 'only photos that failed since then: 2026-11-01, 12h, 7d')
-    .option('--kind <kind>', 'only failures of this kind (transient, corrupt, invalid-output, …)')
+    .option('--kind <kind>', `only failures of this kind: ${FAILURE_KINDS.join(', ')}`)
+    .option('--all', `also failures that trying again cannot fix by itself (${PERMANENT_KINDS.join(', ')})`)
     .option('--list', 'list failed photos with their reasons, newest first, and change nothing')
     .action(async (files: string[], flags, command: Command) => {
       const { runRetry } = await import('./commands/retry.js');

@@ -36,7 +36,11 @@ export async function runStats(flags: StatsFlags): Promise<void> {
   if (process.stdout.isTTY && !process.env.CI) {
     const ink = await import('ink');
     const { makeStatsView } = await import('../ui/StatsView.js');
-    const app = ink.render(createElement(makeStatsView(ink), { sections }));
+    // A 0×0 pseudo-terminal reports no width: lay out for 80 columns, not one character per line.
+    if (!(process.stdout.columns > 0)) process.stdout.columns = 80;
+    // One column short of the width: a line that fills the last column makes some terminals wrap.
+    const columns = process.stdout.columns - 1;
+    const app = ink.render(createElement(makeStatsView(ink), { sections, columns }));
     app.unmount();
     await app.waitUntilExit();
     return;

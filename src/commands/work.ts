@@ -45,10 +45,17 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
     const events = reporterEvents(reporter);
     const onOutcome = events.onOutcome!;
     if (flags.export) events.onOutcome = (outcome) => (review.push(outcome), onOutcome(outcome));
-    const summary = await session.run(
-      plan.intake(session, (text) => reporter.notice(text)),
-      { signal, events },
-    );
+    const onStop = () => reporter.stopping?.();
+    signal.addEventListener('abort', onStop, { once: true });
+    const summary = await session
+      .run(
+        untilDone(
+          plan.intake(session, (text) => reporter.notice(text)),
+          () => reporter.intakeDone?.(),
+        ),
+        { signal, events },
+      )
+      .finally(() => signal.removeEventListener('abort', onStop));
     if (flags.export) {
       fs.writeFileSync(flags.export, reviewCsv(review, config.languages, await imageDigests(review, session.tool)));
       reporter.notice(
@@ -62,11 +69,18 @@ export async function runWork(flags: TagFlags & { config?: string }, signal: Abo
   }
 }
 
+/** The intake's photos, then `done()` once it has no more (a scan's walk is over: its total is known). */
+async function* untilDone<T>(intake: AsyncIterable<T> | Iterable<T>, done: () => void): AsyncIterable<T> {
+  yield* intake;
+  done();
+}
+
 async function chooseReporter(flags: TagFlags, quietUnchanged: boolean): Promise<Reporter> {
-  if (flags.json) return jsonReporter();
+  const options = { quietUnchanged, dryRun: flags.dryRun ?? false };
+  if (flags.json) return jsonReporter(process.stdout, process.stderr, options);
   if (process.stdout.isTTY && !process.env.CI) {
     const { inkReporter } = await import('./ink-reporter.js');
-    return inkReporter({ quietUnchanged });
+    return inkReporter(options);
   }
-  return plainReporter({ quietUnchanged });
+  return plainReporter(options);
 }

@@ -39,8 +39,43 @@ export type FailureKind =
   | 'provider'
   | 'changed';
 
+/** Every failure kind, as `retry --kind` accepts them. */
+export const FAILURE_KINDS: readonly FailureKind[] = [
+  'transient',
+  'provider',
+  'invalid-output',
+  'write-failed',
+  'verify-failed',
+  'changed',
+  'missing',
+  'unsupported',
+  'corrupt',
+  'unreadable',
+  'read-only',
+  'no-preview',
+];
+
+/**
+ * Failures that trying again will not change until someone changes the file or its permissions: `retry`
+ * leaves them alone unless asked (`--all`, `--kind`). The others (a provider's hiccup, a model's bad answer,
+ * a write that failed or a photo that changed meanwhile) may well succeed next time.
+ */
+export const PERMANENT_KINDS: readonly FailureKind[] = ['missing', 'unsupported', 'corrupt', 'unreadable', 'read-only', 'no-preview'];
+
+/** What model calls cost a photo that then failed (its answer invalid, its write refused): still paid for. */
+export interface CallUsage {
+  provider: string;
+  model: string;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
+}
+
 /** A problem with one photo: recorded on the photo, never stops the batch. */
 export class PhotoError extends Error {
+  /** Model calls made for the photo before it failed (counted in the run's summary, its JSON line and cost). */
+  usage?: CallUsage;
+
   constructor(
     readonly kind: FailureKind,
     message: string,

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
-import { errorMessage, FatalError, PhotoError } from './errors.js';
+import { errorMessage, FatalError, PhotoError, type CallUsage } from './errors.js';
 import type { MetadataTool } from './exiftool.js';
 import { isFullyTagged, planWrite } from './fieldmap.js';
 import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
@@ -97,6 +97,7 @@ export async function tagPhoto(
       status: 'failed',
       reason: errorMessage(error),
       errorKind: photoError?.kind ?? 'unreadable',
+      ...photoError?.usage, // calls paid before the failure still count
       durationMs: Date.now() - started,
     };
     return {
@@ -316,8 +317,14 @@ async function tagFile(
   } catch (error) {
     // An answer that could not be written is not kept: `retry` and `--force` ask the model again.
     if (!proposal && blamesAnswer(error)) parts.store.cache.forgetAnalysis(cacheKey, analysis);
+    if (error instanceof PhotoError && !proposal && !analysis.cacheHit) error.usage ??= usageOf(analysis);
     throw error;
   }
+}
+
+function usageOf(analysis: Analysis): CallUsage {
+  const { provider, model, tokensIn, tokensOut, cost } = analysis;
+  return { provider, model, tokensIn, tokensOut, cost };
 }
 
 /** Failures after the answer that the answer may have caused (what the profile refused, what would not write). */

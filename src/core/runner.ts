@@ -200,7 +200,8 @@ export async function runQueue(
   summary.notStarted = queue.pending().queued;
   queue.close();
   if (summary.fatal) summary.stopped = summary.fatal.message;
-  else if (settings.signal?.aborted) summary.stopped = 'interrupted';
+  // The launcher says why it stopped the run ('output closed'); a plain abort is Ctrl-C.
+  else if (settings.signal?.aborted) summary.stopped = typeof settings.signal.reason === 'string' ? settings.signal.reason : 'interrupted';
   summary.durationMs = Date.now() - started;
   return summary;
 }
@@ -214,7 +215,8 @@ async function removeStrayTemps(dir: string): Promise<void> {
 function count(summary: RunSummary, outcome: PhotoOutcome): void {
   summary[outcome.status]++;
   if (outcome.cacheHit) summary.cacheHits++;
-  else if (outcome.model && outcome.status !== 'failed') summary.modelCalls++;
+  // A failed photo whose model call was paid counts too; a reviewed text (`apply`) called no model.
+  else if (outcome.model && outcome.provider !== 'review') summary.modelCalls++;
   summary.tokensIn += outcome.tokensIn ?? 0;
   summary.tokensOut += outcome.tokensOut ?? 0;
   summary.cost += outcome.cost ?? 0;

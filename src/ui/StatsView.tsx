@@ -1,35 +1,30 @@
 import type * as Ink from 'ink';
-import type { Section } from './stats-format.js';
+import { tableLines, type Section } from './stats-format.js';
+import { truncateWidth } from './width.js';
 
-/** The stats as ink tables: a bold title per section, dim headers, right-aligned numbers. */
+/**
+ * The stats as tables on a terminal: a bold title per section, a dim header, then the rows. Each row is one
+ * line laid out by display width and cut to the terminal's width: ink's flex boxes would shrink a column
+ * under a long cell and wrap it, and measure a CJK cell by its UTF-16 length.
+ */
 export function makeStatsView({ Box, Text }: typeof Ink) {
-  return function StatsView({ sections }: { sections: Section[] }) {
+  return function StatsView({ sections, columns }: { sections: Section[]; columns: number }) {
     return (
       <Box flexDirection="column">
         {sections.map((section) => {
-          const widths = section.header.map((h, i) => Math.max(h.length, ...section.rows.map((r) => (r[i] ?? '').length)));
+          const [header, ...rows] = tableLines(section, columns);
           return (
             <Box key={section.title} flexDirection="column" marginBottom={1}>
-              <Text bold>{section.title}</Text>
-              {[section.header, ...section.rows].map((cells, row) => (
-                <Box key={row}>
-                  {cells.map((cell, i) => (
-                    <Box
-                      key={i}
-                      width={i === cells.length - 1 ? undefined : widths[i]! + 2}
-                      justifyContent={section.numeric.includes(i) ? 'flex-end' : 'flex-start'}
-                      paddingRight={section.numeric.includes(i) ? 2 : 0}
-                    >
-                      <Text
-                        dimColor={row === 0}
-                        color={cell.startsWith('█') || cell.startsWith('▏') ? 'green' : undefined}
-                        wrap="truncate-end"
-                      >
-                        {cell}
-                      </Text>
-                    </Box>
-                  ))}
-                </Box>
+              <Text bold wrap="truncate-end">
+                {truncateWidth(section.title, columns)}
+              </Text>
+              <Text dimColor wrap="truncate-end">
+                {header}
+              </Text>
+              {rows.map((row, i) => (
+                <Text key={i} wrap="truncate-end">
+                  {row}
+                </Text>
               ))}
             </Box>
           );

@@ -1,5 +1,6 @@
 import { escapeControls } from '../core/escape.js';
 import type { Stats } from '../core/stats.js';
+import { displayWidth, padWidth, truncateWidth } from './width.js';
 
 export interface Section {
   title: string;
@@ -66,14 +67,27 @@ export function statsSections(stats: Stats): Section[] {
   ].filter((section) => section.rows.length > 0);
 }
 
-export function sectionText(section: Section): string {
-  const widths = section.header.map((h, i) => Math.max(h.length, ...section.rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (section.numeric.includes(i) ? cell.padStart(widths[i]!) : i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+/**
+ * A section's rows as aligned text lines: cells padded by display width (a CJK character or an emoji takes two
+ * columns, Cyrillic one), numbers right-aligned. With `columns`, every line is cut to that width (the last
+ * column gives way first), so a terminal never wraps a cell onto a line of its own.
+ */
+export function tableLines(section: Section, columns?: number): string[] {
+  const widths = section.header.map((h, i) => Math.max(displayWidth(h), ...section.rows.map((r) => displayWidth(r[i] ?? ''))));
+  const line = (cells: string[]) => {
+    const text = cells
+      .map((cell, i) =>
+        section.numeric.includes(i) ? padWidth(cell, widths[i]!, true) : i === cells.length - 1 ? cell : padWidth(cell, widths[i]!),
+      )
       .join('  ')
       .trimEnd();
-  return [section.title, line(section.header), ...section.rows.map(line)].join('\n');
+    return columns === undefined ? text : truncateWidth(text, columns);
+  };
+  return [section.header, ...section.rows].map(line);
+}
+
+export function sectionText(section: Section): string {
+  return [section.title, ...tableLines(section)].join('\n');
 }
 
 function bar(value: number, most: number): string {

@@ -35,6 +35,8 @@ export interface RetryFilter {
   /** Epoch milliseconds. */
   since?: number;
   kind?: string;
+  /** Leave failures of these kinds alone (`retry` without a filter skips the permanent ones). */
+  exceptKinds?: readonly string[];
   paths?: string[];
   telegramUser?: string;
 }
@@ -107,18 +109,21 @@ interface RunRow {
 export const FAILED_WHERE = `status = 'failed'
   AND (@since IS NULL OR updated_at >= @since)
   AND (@kind IS NULL OR error_kind = @kind)
+  AND (@exceptKinds IS NULL OR error_kind IS NULL OR error_kind NOT IN (SELECT value FROM json_each(@exceptKinds)))
   AND (@paths IS NULL OR path IN (SELECT value FROM json_each(@paths)))
   AND (@telegramUser IS NULL OR telegram_user = @telegramUser)`;
 
 export function failedParams(filter: RetryFilter): {
   since: number | null;
   kind: string | null;
+  exceptKinds: string | null;
   paths: string | null;
   telegramUser: string | null;
 } {
   return {
     since: filter.since ?? null,
     kind: filter.kind || null,
+    exceptKinds: filter.exceptKinds?.length ? JSON.stringify(filter.exceptKinds) : null,
     paths: filter.paths?.length ? JSON.stringify(filter.paths) : null,
     telegramUser: filter.telegramUser || null,
   };

@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { FatalError, PhotoError, ProviderUnreachableError, QuotaError } from '../errors.js';
+import { FatalError, PhotoError, ProviderUnreachableError, QuotaError, type CallUsage } from '../errors.js';
 import { CircuitBreaker } from './breaker.js';
 import type { Analysis, ModelCall } from '../types.js';
 import type { CatalogueModel } from './catalogue.js';
@@ -60,7 +60,14 @@ type Failure = {
   reason: string;
   kind: 'transient' | 'connection' | 'cancelled' | 'invalid-output' | 'provider';
   retryAfterMs?: number;
+  /** Answers that were paid for and then unusable. */
+  usage?: CallUsage;
 };
+
+function addUsage(sum: CallUsage | undefined, more: CallUsage): CallUsage {
+  if (!sum) return more;
+  return { ...more, tokensIn: sum.tokensIn + more.tokensIn, tokensOut: sum.tokensOut + more.tokensOut, cost: sum.cost + more.cost };
+}
 
 /** "cannot reach the provider (ECONNREFUSED)" → "ECONNREFUSED". */
 function detailOf(reason: string): string {
@@ -154,6 +161,7 @@ export class VisionClient {
     let lastKind: Failure['kind'] = 'transient';
     let retryAfterMs: number | undefined;
     let tried = false;
+    let spent: CallUsage | undefined;
     // The candidates from the one that answered last, then the fallback model, which is only called when every
     // candidate is paused (a fixed model or all free ones failing): it is the operator's choice for that case.
     const fallbackModel = this.settings.fallbackModel;
@@ -189,6 +197,7 @@ export class VisionClient {
         }
         throw new PhotoError('transient', `${model.id}: ${outcome.reason}`, undefined, false);
       }
+      if (outcome.usage) spent = addUsage(spent, outcome.usage);
       lastProblem = `${model.id}: ${outcome.reason}`;
       lastKind = outcome.kind;
       retryAfterMs = outcome.retryAfterMs;
@@ -200,11 +209,13 @@ export class VisionClient {
     }
     // Every model paused: wait for the first to reopen without using up one of the photo's attempts.
     if (!tried) throw new PhotoError('transient', lastProblem, retryAfterMs, false);
-    throw new PhotoError(
+    const failure = new PhotoError(
       lastKind === 'transient' ? 'transient' : lastKind === 'invalid-output' ? 'invalid-output' : 'provider',
       lastProblem,
       lastKind === 'transient' ? retryAfterMs : undefined,
     );
+    failure.usage = spent;
+    throw failure;
   }
 
   private lastConnectionProblem = 'cannot reach the provider';
@@ -280,7 +291,10 @@ export class VisionClient {
           },
         };
       }
-      if (repaired) return { ok: false, reason: `unusable answer after a repair request: ${parsed.reason}`, kind: 'invalid-output' };
+      if (repaired) {
+        const usage = { provider: this.settings.provider, model: answer.model ?? model.id, tokensIn, tokensOut, cost };
+        return { ok: false, reason: `unusable answer after a repair request: ${parsed.reason}`, kind: 'invalid-output', usage };
+      }
       repaired = true;
       messages.push({ role: 'assistant', content: answer.text.slice(0, 4000) });
       messages.push({
