@@ -45,6 +45,10 @@ export interface VisionEvents {
   onCall?: (call: ModelCall) => void;
   /** A model failed too often in a row and is not called until `until` (epoch ms). */
   onPause?: (model: string, until: number, reason: string) => void;
+  /** A model failed (or is paused) and the photo goes on to the next candidate. */
+  onFallback?: (from: string, reason: string) => void;
+  /** The model in use (the one later photos start with) changed. */
+  onSwitch?: (from: string | undefined, to: string) => void;
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -136,6 +140,16 @@ export class VisionClient {
     return { ok, detail: paused.length ? `paused: ${paused.join(', ')}` : 'closed' };
   }
 
+  /** For /metrics and the dashboard: when `model` (or `provider`, for the endpoint as a whole) may be called again, if paused now. */
+  pausedUntil(model: string): number | undefined {
+    return model === PROVIDER ? this.reachability.openUntil(PROVIDER) : this.breaker.openUntil(model);
+  }
+
+  /** The model later photos start with (the one that answered last). */
+  modelInUse(): string | undefined {
+    return this.settings.candidates[this.preferred]?.id;
+  }
+
   async analyze(request: AnalyzeRequest): Promise<Analysis> {
     const candidates = this.settings.candidates;
     if (candidates.length === 0) throw new FatalError('No vision model to use: see `phototag models`.');
@@ -161,6 +175,7 @@ export class VisionClient {
       const outcome = await this.tryModel(model, request);
       if (outcome.ok) {
         this.breaker.success(model.id);
+        if (index !== this.preferred) this.events.onSwitch?.(this.modelInUse(), model.id);
         this.preferred = index;
         return outcome.analysis;
       }
@@ -183,6 +198,7 @@ export class VisionClient {
         if (until !== undefined) this.events.onPause?.(model.id, until, outcome.reason);
       }
       if (!this.settings.fallback || request.signal?.aborted) break;
+      if (offset + 1 < candidates.length) this.events.onFallback?.(model.id, outcome.kind);
     }
     // Every model paused: wait for the first to reopen without using up one of the photo's attempts.
     if (!tried) throw new PhotoError('transient', lastProblem, retryAfterMs, false);
@@ -304,6 +320,7 @@ export class VisionClient {
         tokensIn: 0,
         tokensOut: 0,
         cost: 0,
+        imageBytes: request.jpeg.length,
         ...extra,
       });
     try {
