@@ -16,6 +16,7 @@ import { photoId, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Mover } from './mover.js';
 import { OutcomeHandler } from './outcomes.js';
+import { daemonStatus, type DaemonStatus } from './status.js';
 import { notify, watchdogInterval } from './systemd.js';
 import { TelegramBot } from './telegram.js';
 import { FolderWatcher } from './watcher.js';
@@ -115,6 +116,7 @@ export async function startDaemon(
             events: {
               onStart: (file) => activity.begin(file),
               onStage: (file, stage, job) => {
+                activity.stage(file, stage);
                 log.debug(stage, { photo: photoId(file), file });
                 if (stage !== 'reading') bot?.stage(job, stage);
               },
@@ -249,6 +251,16 @@ export async function startDaemon(
         ]);
         return { ok: ok.every(Boolean), checks };
       },
+      status: async (): Promise<DaemonStatus> =>
+        daemonStatus({
+          checks: (await endpoint.handlers.ready()).checks,
+          folders: folders.length > 0 ? watcher.health() : [],
+          provider: need().provider.preset.name,
+          model: need().vision.modelInUse(),
+          models: need().vision.settings.candidates.map((m) => m.id),
+          pausedUntil: (model) => need().vision.pausedUntil(model),
+          inProgress: activity.inProgress(),
+        }),
       stats: () => computeStats(need().store),
       metrics: () => metrics!.text(),
       recent: () => need().store.reports.recent(20),
