@@ -48,6 +48,9 @@ export function daemonStatus(sources: StatusSources): DaemonStatus {
     detail: detail.replace(FAILING, ''),
   }));
   parts.push(...sources.folders.map((f) => ({ name: 'watcher', folder: f.folder, ok: f.ok, detail: f.detail })));
+  // Always in the same order, whichever check answered first.
+  const order = ['database', 'ExifTool', 'workers', 'watcher', 'Telegram', 'provider'];
+  parts.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const paused = ['provider', ...sources.models].flatMap((model) => {
     const until = sources.pausedUntil(model);
     return until === undefined ? [] : [{ model, until }];
