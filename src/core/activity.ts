@@ -1,21 +1,31 @@
-/** Which photos the workers are on and since when: a worker far past every bound is stuck (`/readyz` says so). */
+/** Which photos the workers are on, since when and at which stage: a worker far past every bound is stuck (`/readyz` says so). */
 export class WorkerActivity {
-  private readonly since = new Map<string, number>();
+  private readonly since = new Map<string, { started: number; stage?: string }>();
 
   begin(file: string, now = Date.now()): void {
-    this.since.set(file, now);
+    this.since.set(file, { started: now });
+  }
+
+  /** The stage a photo in progress has reached (reading, analyzing, writing), for the dashboard. */
+  stage(file: string, stage: string): void {
+    const entry = this.since.get(file);
+    if (entry) entry.stage = stage;
   }
 
   end(file: string): void {
     this.since.delete(file);
   }
 
+  /** Photos in progress, longest first. */
+  inProgress(now = Date.now()): { file: string; stage?: string; ms: number }[] {
+    return [...this.since].map(([file, { started, stage }]) => ({ file, stage, ms: now - started })).sort((a, b) => b.ms - a.ms);
+  }
+
   /** Photos in progress for longer than `boundMs`, longest first. */
   stuck(boundMs: number, now = Date.now()): { file: string; ms: number }[] {
-    return [...this.since]
-      .map(([file, started]) => ({ file, ms: now - started }))
+    return this.inProgress(now)
       .filter((entry) => entry.ms > boundMs)
-      .sort((a, b) => b.ms - a.ms);
+      .map(({ file, ms }) => ({ file, ms }));
   }
 
   get running(): number {

@@ -22,6 +22,8 @@ import { firstState, writeChecked } from './write-step.js';
 import { precheckWrite } from './precheck.js';
 
 export type Stage = 'reading' | 'analyzing' | 'writing';
+/** The parts of a photo's way that are timed (`onTiming`): the metadata read, the decode and downscale, the model, the verified write. */
+export type TimedStage = 'read' | 'decode' | 'model' | 'write';
 
 export interface TagOptions {
   languages: string[];
@@ -55,6 +57,8 @@ export interface PipelineParts {
   tuningKey?: string;
   analyze: (jpeg: Buffer, context: readonly string[], languages: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
   onStage?: (file: string, stage: Stage) => void;
+  /** How long a stage took (successful or not), for the daemon's per-stage histograms. */
+  onTiming?: (file: string, stage: TimedStage, ms: number) => void;
 }
 
 export type { Job, JobRequest, Proposal } from './job.js';
@@ -150,8 +154,14 @@ async function tagFile(
   const imageOptions = { maxEdge: options.maxEdge, quality: options.jpegQuality };
   // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
   // and the answer is not cached.
-  const decoding = hasSharpExtension(file) ? settle(prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)) : undefined;
-  const meta = await parts.tool.read(file);
+  const timed = <T>(stage: TimedStage, work: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    return work().finally(() => parts.onTiming?.(file, stage, performance.now() - began));
+  };
+  const decoding = hasSharpExtension(file)
+    ? settle(timed('decode', () => prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)))
+    : undefined;
+  const meta = await timed('read', () => parts.tool.read(file));
   const format = formatOf(meta.fileType);
   if (!format) {
     throw new PhotoError(
@@ -208,9 +218,11 @@ async function tagFile(
     : (cached ??
       (await askOnce(parts.store, keyString(cacheKey), async () => {
         const image =
-          format.pixels === 'sharp' && decoding ? unwrap(await decoding) : await prepareImage(file, format, meta, parts.tool, imageOptions);
+          format.pixels === 'sharp' && decoding
+            ? unwrap(await decoding)
+            : await timed('decode', () => prepareImage(file, format, meta, parts.tool, imageOptions));
         parts.onStage?.(file, 'analyzing');
-        const answer = await parts.analyze(image.jpeg, context, options.languages, signal);
+        const answer = await timed('model', () => parts.analyze(image.jpeg, context, options.languages, signal));
         // Kept at once, so a crash before the write costs no second call; forgotten below if it cannot be written.
         parts.store.cache.saveAnalysis(cacheKey, answer);
         return answer;
@@ -262,37 +274,39 @@ async function tagFile(
     if (pixelsBefore && !digest) throw new PhotoError('unreadable', 'cannot compute the image data hash needed to verify the write');
     if (proposalStale && (!digest || digest !== (proposal.imageHash ?? parts.store.writes.imageHashOf(proposal.hash))))
       throw new PhotoError('changed', "the photo's image data changed since the proposal was made (or cannot be told apart): tag it again");
-    const step = await writeChecked(
-      result,
-      state,
-      where,
-      {
-        file,
-        format: writeFormat,
-        languages: options.languages,
-        overwrite,
-        extras: profileFields(options.profile),
-        keepOriginal: options.backup,
-        updateMtime: options.updateMtime,
-        imageDataHash: digest,
-        // A reviewed text is written whenever it differs from what the photo holds, and only then.
-        onlyIfDifferent: proposal !== undefined,
-        journal: {
-          writes: parts.store.writes,
-          facts: {
-            path: file,
-            kind: !proposal ? 'tag' : (extras.source ?? options.source) === 'telegram' ? 'edit' : 'apply',
-            source: extras.source ?? options.source,
-            languages: options.languages,
-            result,
-            provider: analysis.provider,
-            model: analysis.model,
-            tokens: analysis.tokensIn + analysis.tokensOut,
-            cost: analysis.cost,
+    const step = await timed('write', () =>
+      writeChecked(
+        result,
+        state,
+        where,
+        {
+          file,
+          format: writeFormat,
+          languages: options.languages,
+          overwrite,
+          extras: profileFields(options.profile),
+          keepOriginal: options.backup,
+          updateMtime: options.updateMtime,
+          imageDataHash: digest,
+          // A reviewed text is written whenever it differs from what the photo holds, and only then.
+          onlyIfDifferent: proposal !== undefined,
+          journal: {
+            writes: parts.store.writes,
+            facts: {
+              path: file,
+              kind: !proposal ? 'tag' : (extras.source ?? options.source) === 'telegram' ? 'edit' : 'apply',
+              source: extras.source ?? options.source,
+              languages: options.languages,
+              result,
+              provider: analysis.provider,
+              model: analysis.model,
+              tokens: analysis.tokensIn + analysis.tokensOut,
+              cost: analysis.cost,
+            },
           },
         },
-      },
-      parts.tool,
+        parts.tool,
+      ),
     ).catch((error: unknown) => {
       // ExifTool refused the file's structure: a sidecar can still carry the metadata.
       if (!useSidecar && error instanceof PhotoError && error.kind === 'write-failed')

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, FatalError, PhotoError } from './errors.js';
-import { statPhoto, tagPhoto, type PipelineParts, type Stage, type TagOptions } from './pipeline.js';
+import { statPhoto, tagPhoto, type PipelineParts, type Stage, type TagOptions, type TimedStage } from './pipeline.js';
 import type { JobQueue } from './queue.js';
 import { backoffDelay } from './retry.js';
 import type { IntakeItem, Job } from './job.js';
@@ -14,6 +14,8 @@ export interface RunEvents {
   onFound?: (file: string) => void;
   onStart?: (file: string, job: Job) => void;
   onStage?: (file: string, stage: Stage, job: Job) => void;
+  /** How long one stage of a photo took (read, decode, model, write). */
+  onTiming?: (file: string, stage: TimedStage, ms: number) => void;
   /** A transient failure: the photo goes back to the queue, due again in `delayMs`. */
   onRetry?: (file: string, reason: string, delayMs: number, attempt: number) => void;
   /** A photo is finished; `job` is the job it finished (none for a photo the intake turned away). */
@@ -170,7 +172,7 @@ export async function runQueue(
         const result = await tagPhoto(
           job,
           options,
-          { ...parts, onStage: (file, stage) => events.onStage?.(file, stage, job) },
+          { ...parts, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
           settings.abort,
         );
         const outcome = result.outcome;

@@ -42,6 +42,9 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   onCall?: (call: ModelCall) => void;
   onPause?: (model: string, until: number, reason: string) => void;
+  /** A failed model handed a photo to the next candidate; the model in use changed (the daemon counts both). */
+  onFallback?: (from: string, reason: string) => void;
+  onSwitch?: (from: string | undefined, to: string) => void;
   /** `--hint`: what the photographer says about these photos, passed to the model. */
   hint?: string;
   /** `phototag apply`: reviewed text to write instead of asking a model (each photo's job carries its own). */
@@ -97,6 +100,8 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
           run.onCall?.(call);
         },
         onPause: run.onPause,
+        onFallback: run.onFallback,
+        onSwitch: run.onSwitch,
       },
     );
     tool = new MetadataTool(config.concurrency);

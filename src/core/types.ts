@@ -88,4 +88,6 @@ export interface ModelCall {
   cost: number;
   /** The fault's kind for a failed call (rate-limit, server, timeout, …). */
   error?: string;
+  /** Size of the JPEG sent with the request (before base64). */
+  imageBytes?: number;
 }

@@ -8,6 +8,8 @@ import { dashboardHtml } from './dashboard.js';
 
 export interface HttpHandlers {
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** The dashboard's view of the daemon: each part's health, the model in use, the breaker, photos in progress. */
+  status(): Promise<unknown>;
   stats(): unknown;
   metrics(): Promise<string>;
   recent(): unknown;
@@ -47,7 +49,7 @@ export class HttpEndpoint {
 
   constructor(
     private readonly options: { host: string; port: number; token?: string },
-    private readonly handlers: HttpHandlers,
+    readonly handlers: HttpHandlers,
     private readonly log: Logger,
   ) {
     this.loopback = LOOPBACK.test(options.host);
@@ -119,6 +121,8 @@ export class HttpEndpoint {
           'cache-control': 'no-store',
         });
         return void res.end(dashboardHtml({ tokenEverywhere: !this.loopback, retry: this.options.token !== undefined }));
+      case 'GET /api/status':
+        return send(res, 200, await this.handlers.status());
       case 'GET /api/recent':
         return send(res, 200, this.handlers.recent());
       case 'POST /api/retry': {

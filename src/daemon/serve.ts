@@ -16,6 +16,7 @@ import { photoId, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { Mover } from './mover.js';
 import { OutcomeHandler } from './outcomes.js';
+import { daemonStatus, type DaemonStatus } from './status.js';
 import { notify, watchdogInterval } from './systemd.js';
 import { TelegramBot } from './telegram.js';
 import { FolderWatcher } from './watcher.js';
@@ -76,11 +77,23 @@ export async function startDaemon(
           waitForProvider: true,
           onWarning: (message) => log.warn(message),
           onCall: (call) => metrics?.call(call),
+          onFallback: (from, reason) => metrics?.fallback(from, reason),
+          onSwitch: (from, to) => {
+            metrics?.switched(to);
+            log.info('model in use changed', { from, to });
+          },
           onPause: (model, until, reason) =>
             log.warn('model paused after repeated failures', { model, until: new Date(until).toISOString(), reason }),
         });
         log.info('exiftool ready', { version: await session.tool.version() });
-        metrics = await Metrics.create(() => need().store.reports.queueDepth());
+        metrics = await Metrics.create({
+          dataDir,
+          queueDepth: () => need().store.reports.queueDepth(),
+          lastSuccessMs: () => need().store.reports.recent(1).done[0]?.updatedAt,
+          pausedUntil: (model) => need().vision.pausedUntil(model),
+          providerAvailable: () => need().vision.circuit().ok,
+          modelInUse: () => need().vision.modelInUse(),
+        });
         if (session.queue instanceof StoreQueue && (session.queue.adopted.queued || session.queue.adopted.running)) {
           log.info('taking over photos left by runs that are gone', {
             queued: session.queue.adopted.queued,
@@ -103,11 +116,14 @@ export async function startDaemon(
             events: {
               onStart: (file) => activity.begin(file),
               onStage: (file, stage, job) => {
+                activity.stage(file, stage);
                 log.debug(stage, { photo: photoId(file), file });
                 if (stage !== 'reading') bot?.stage(job, stage);
               },
+              onTiming: (_file, stage, ms) => metrics?.stage(stage, ms),
               onRetry: (file, reason, delayMs, attempt) => {
                 activity.end(file);
+                metrics?.retry();
                 log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
               },
               onOutcome: (outcome, job) => {
@@ -168,7 +184,9 @@ export async function startDaemon(
           languages: config.languages,
           store: need().store,
           // Into the database at once, before the handler returns: a SIGTERM right after the "queued" message loses nothing.
+          onTraffic: (event, method) => metrics?.telegram(event, method),
           enqueue: (file, request) => {
+            if (!request.again) metrics?.upload('telegram'); // a new photo, not Regenerate or Edit
             const stat = fs.statSync(file);
             const [result] = need().queue.add([{ path: file, size: stat.size, mtimeMs: stat.mtimeMs, request }]);
             // Asked again while still waiting (Regenerate pressed twice): the newest status message gets the answer.
@@ -233,6 +251,16 @@ export async function startDaemon(
         ]);
         return { ok: ok.every(Boolean), checks };
       },
+      status: async (): Promise<DaemonStatus> =>
+        daemonStatus({
+          checks: (await endpoint.handlers.ready()).checks,
+          folders: folders.length > 0 ? watcher.health() : [],
+          provider: need().provider.preset.name,
+          model: need().vision.modelInUse(),
+          models: need().vision.settings.candidates.map((m) => m.id),
+          pausedUntil: (model) => need().vision.pausedUntil(model),
+          inProgress: activity.inProgress(),
+        }),
       stats: () => computeStats(need().store),
       metrics: () => metrics!.text(),
       recent: () => need().store.reports.recent(20),

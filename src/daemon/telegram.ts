@@ -36,6 +36,8 @@ export interface TelegramOptions {
   retry: (files: string[]) => number;
   numbers: (user: string) => Numbers;
   log: Logger;
+  /** Traffic for /metrics: an update received, a message sent (send*, edit*, answer*), a Bot API call that failed. */
+  onTraffic?: (event: 'in' | 'out' | 'error', method: string) => void;
 }
 
 /** What the bot needs to answer a finished photo. */
@@ -155,12 +157,44 @@ export class TelegramBot {
     this.track(this.sendOwed());
   }
 
+  /**
+   * Every Bot API call goes through a Telegram instance's `callApi` (replies, edits, documents, polling): counted
+   * there, once. telegraf gives each update's context its own instance, so those are wrapped as they come.
+   */
+  private countTraffic(bot: Telegraf): void {
+    const count = this.options.onTraffic;
+    if (!count) return;
+    type Api = { callApi: (...args: unknown[]) => Promise<unknown> };
+    const wrap = (telegram: unknown) => {
+      const api = telegram as Api;
+      const callApi = api.callApi.bind(api);
+      api.callApi = async (...args: unknown[]) => {
+        const method = String(args[0]);
+        try {
+          const answer = await callApi(...args);
+          if (/^(send|edit|answer|copy|forward)/u.test(method)) count('out', method);
+          return answer;
+        } catch (error) {
+          if (!this.stopped) count('error', method);
+          throw error;
+        }
+      };
+    };
+    wrap(bot.telegram);
+    bot.use((ctx, next) => {
+      count('in', ctx.updateType);
+      wrap(ctx.telegram);
+      return next();
+    });
+  }
+
   /** The bot token is in every Bot API URL, so in some error messages: never shown. */
   private redact(text: string): string {
     return text.split(this.options.token).join('***');
   }
 
   private build(bot: Telegraf): Telegraf {
+    this.countTraffic(bot);
     bot.use(async (ctx, next) => {
       if (!ctx.from || (ctx.chat?.type !== 'private' && !this.options.allowGroups)) return;
       if (!this.options.allowedUsers.includes(ctx.from.id)) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { hasPhotoExtension } from '../core/formats.js';
@@ -23,6 +24,9 @@ export class FolderWatcher {
   private rescanTimer?: NodeJS.Timeout;
   private readonly pending = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** How the folders are watched now (polling after inotify ran out), and the last error chokidar reported. */
+  private mode?: 'native' | 'polling';
+  private lastError?: string;
 
   constructor(
     private readonly options: WatchOptions,
@@ -69,6 +73,7 @@ export class FolderWatcher {
     watcher.on('error', (error) => void this.failed(error as NodeJS.ErrnoException, polling));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     this.watcher = watcher;
+    this.mode = polling ? 'polling' : 'native';
     this.log.info('watching folders', { folders: this.options.folders, polling });
   }
 
@@ -82,7 +87,24 @@ export class FolderWatcher {
       await this.watch(true);
       return;
     }
+    this.lastError = error.code ?? error.message;
     this.log.error('watcher error', { error: error.message });
+  }
+
+  /** For the dashboard: each folder's state (a folder unmounted or deleted since the start is not being watched). */
+  health(): { folder: string; ok: boolean; detail: string }[] {
+    return this.options.folders.map((folder) => {
+      if (!this.mode || this.stopped) return { folder, ok: false, detail: 'not watching' };
+      let isDir = false;
+      try {
+        isDir = statSync(folder).isDirectory();
+      } catch {
+        // gone or unreadable: reported below
+      }
+      if (!isDir) return { folder, ok: false, detail: 'the folder is missing or unreadable' };
+      const how = this.mode === 'polling' ? `polling every ${this.options.pollIntervalSeconds} s` : 'watching';
+      return { folder, ok: true, detail: this.lastError ? `${how} (last error: ${this.lastError})` : how };
+    });
   }
 
   private offer(file: string): void {

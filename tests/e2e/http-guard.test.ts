@@ -97,7 +97,7 @@ describe('beyond loopback', () => {
     try {
       const url = (p: string) => new URL(p, served.url.replace('0.0.0.0', '127.0.0.1')).href;
       expect((await request(url('/healthz'))).status).toBe(200);
-      for (const route of ['/stats', '/api/recent', '/metrics', '/readyz']) {
+      for (const route of ['/stats', '/api/recent', '/api/status', '/metrics', '/readyz']) {
         expect((await request(url(route))).status, route).toBe(401);
         expect((await request(url(route), { headers: { authorization: `Bearer ${TOKEN}x` } })).status, route).toBe(401);
         const ok = await request(url(route), { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -52,6 +52,10 @@ export interface VisionEvents {
   onCall?: (call: ModelCall) => void;
   /** A model failed too often in a row and is not called until `until` (epoch ms). */
   onPause?: (model: string, until: number, reason: string) => void;
+  /** A model failed (or is paused) and the photo goes on to the next candidate. */
+  onFallback?: (from: string, reason: string) => void;
+  /** The model in use (the one later photos start with) changed. */
+  onSwitch?: (from: string | undefined, to: string) => void;
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -152,6 +156,16 @@ export class VisionClient {
     return { ok, detail: paused.length ? `paused: ${paused.join(', ')}` : 'closed' };
   }
 
+  /** For /metrics and the dashboard: when `model` (or `provider`, for the endpoint as a whole) may be called again, if paused now. */
+  pausedUntil(model: string): number | undefined {
+    return model === PROVIDER ? this.reachability.openUntil(PROVIDER) : this.breaker.openUntil(model);
+  }
+
+  /** The model later photos start with (the one that answered last). */
+  modelInUse(): string | undefined {
+    return this.settings.candidates[this.preferred]?.id;
+  }
+
   async analyze(request: AnalyzeRequest): Promise<Analysis> {
     const candidates = this.settings.candidates;
     if (candidates.length === 0) throw new FatalError('No vision model to use: see `phototag models`.');
@@ -167,7 +181,7 @@ export class VisionClient {
     const fallbackModel = this.settings.fallbackModel;
     const order = candidates.map((_, offset) => (this.preferred + offset) % candidates.length);
     if (fallbackModel && !candidates.some((m) => m.id === fallbackModel.id)) order.push(-1);
-    for (const index of order) {
+    for (const [position, index] of order.entries()) {
       if (index === -1 && tried) break;
       const model = index === -1 ? fallbackModel! : candidates[index]!;
       // One clock reading for the check and the wait: formatting the time below can take a while (ICU loads on
@@ -183,6 +197,8 @@ export class VisionClient {
       const outcome = await this.tryModel(model, request);
       if (outcome.ok) {
         this.breaker.success(model.id);
+        // The fallback model is a stop-gap: it never becomes the preferred candidate.
+        if (index === -1 ? model.id !== this.modelInUse() : index !== this.preferred) this.events.onSwitch?.(this.modelInUse(), model.id);
         if (index !== -1) this.preferred = index;
         return outcome.analysis;
       }
@@ -206,6 +222,7 @@ export class VisionClient {
         if (until !== undefined) this.events.onPause?.(model.id, until, outcome.reason);
       }
       if (!this.settings.fallback || request.signal?.aborted) break;
+      if (position + 1 < order.length) this.events.onFallback?.(model.id, outcome.kind);
     }
     // Every model paused: wait for the first to reopen without using up one of the photo's attempts.
     if (!tried) throw new PhotoError('transient', lastProblem, retryAfterMs, false);
@@ -337,6 +354,7 @@ export class VisionClient {
         tokensIn: 0,
         tokensOut: 0,
         cost: 0,
+        imageBytes: request.jpeg.length,
         ...extra,
       });
     try {
