@@ -5,7 +5,7 @@ import { errorMessage, FatalError, PhotoError } from './errors.js';
 import type { MetadataTool } from './exiftool.js';
 import { isFullyTagged, planWrite } from './fieldmap.js';
 import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
-import { hashFile } from './hash.js';
+import { hashPhoto } from './hash.js';
 import { imageDataHash } from './imagehash.js';
 import { contextLines } from './context.js';
 import { applyProfile, type ProfileName } from './profiles.js';
@@ -138,7 +138,9 @@ async function tagFile(
     force: runOptions.force || Boolean(extras.again),
     overwrite: runOptions.overwrite || Boolean(extras.again),
   };
-  const hash = await hashFile(file);
+  // One read of the bytes gives the content hash and (JPEG, GIF) the pre-write image digest.
+  const digests = await hashPhoto(file);
+  const hash = digests.sha256;
   setHash(hash);
   const proposal = extras.proposal;
   if (proposal && proposal.hash !== hash)
@@ -147,7 +149,7 @@ async function tagFile(
   // Decode while ExifTool reads (sharp sniffs the format itself); used only if the content is a sharp format
   // and the answer is not cached.
   const decoding = hasSharpExtension(file) ? settle(prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)) : undefined;
-  const meta = await parts.tool.read(file);
+  const meta = await parts.tool.read(file, { fast: digests.plainJpeg });
   const format = formatOf(meta.fileType);
   if (!format) {
     throw new PhotoError(
@@ -196,7 +198,7 @@ async function tagFile(
   const cached = options.force || extras.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
-  const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
+  const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool, digests));
   if (!options.dryRun) await precheckWrite({ file, meta, sidecar, tool: parts.tool, imageDigest: pixelsBefore }); // before paying for an answer
   const analysis: Analysis = proposal
     ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false }
