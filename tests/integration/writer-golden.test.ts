@@ -119,13 +119,22 @@ afterAll(async () => {
 
 describe('the writer on every corpus photo', () => {
   it('writes what it wrote before the ExifTool work was cut: the same bytes (same ExifTool), the same tags', async () => {
-    tool = new MetadataTool(1);
+    tool = new MetadataTool(2);
     const version = spawnSync(EXIFTOOL, ['-ver'], { encoding: 'utf8' }).stdout.trim();
     const got: Record<string, Golden> = {};
-    for (const c of cases()) got[key(c)] = await writeOne(tool, dirs(), c);
-    if (RECORD) fs.writeFileSync(FIXTURE, `${JSON.stringify({ exiftool: version, photos: got } satisfies Fixture, null, 1)}\n`);
+    // Two photos at a time (two ExifTool processes): each in a folder of its own.
+    const queue = cases();
+    const worker = async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) got[key(c)] = await writeOne(tool!, dirs(), c);
+    };
+    await Promise.all([worker(), worker()]);
+    if (RECORD)
+      fs.writeFileSync(
+        FIXTURE,
+        `${JSON.stringify({ exiftool: version, photos: Object.fromEntries(Object.entries(got).sort(([a], [b]) => a.localeCompare(b))) } satisfies Fixture, null, 1)}\n`,
+      );
     const golden = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Fixture;
-    expect(Object.keys(got)).toEqual(Object.keys(golden.photos));
+    expect(Object.keys(got).sort()).toEqual(Object.keys(golden.photos).sort());
     for (const [name, want] of Object.entries(golden.photos)) {
       const have = got[name]!;
       expect(have.outcome, name).toBe(want.outcome);
@@ -142,5 +151,5 @@ describe('the writer on every corpus photo', () => {
     expect(written.some(([name]) => name.endsWith('.cr3'))).toBe(true);
     expect(written.some(([name]) => name.includes('with-sidecar.jpg (sidecar)'))).toBe(true);
     expect(written.length).toBeGreaterThan(40);
-  }, 300_000);
+  }, 900_000);
 });
