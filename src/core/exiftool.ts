@@ -125,10 +125,14 @@ export class MetadataTool {
     });
   }
 
-  async read(file: string): Promise<MetadataRead> {
-    const tags = decodeBytes(
-      (await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs: READ_ARGS, useMWG: false }))) as RawTags,
-    );
+  /**
+   * `fast`: the file is a JPEG with nothing after its image data (see hashPhoto's plainJpeg). ExifTool then
+   * skips the scan for trailers (there are none) and the maker notes (none of the tags read here live there):
+   * about half the time of a camera JPEG's read, the same tags.
+   */
+  async read(file: string, options: { fast?: boolean } = {}): Promise<MetadataRead> {
+    const readArgs = options.fast ? ['-fast2', ...READ_ARGS] : READ_ARGS;
+    const tags = decodeBytes((await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs, useMWG: false }))) as RawTags);
     const errors = Array.isArray(tags.errors) ? (tags.errors as string[]) : [];
     return {
       fileType: stringOf(tags['File:FileType']),
@@ -156,6 +160,31 @@ export class MetadataTool {
       }),
     );
     return (result.warnings ?? []).map(cleanMessage);
+  }
+
+  /**
+   * The check after a write: only the `fields` written (`XMP-dc:Title-ru`, `IPTC:Keywords`, …) read back as
+   * `read` reads them, and ExifTool's ImageDataHash in the same pass when the pixel check needs it. `fast`: a
+   * JPEG (written fields live in its APP segments, never in a trailer or the maker notes).
+   */
+  async readBack(
+    file: string,
+    fields: readonly string[],
+    options: { fast: boolean; imageDataHash: boolean },
+  ): Promise<{ tags: RawTags; imageDataHash?: string }> {
+    const readArgs = [
+      ...(options.fast ? ['-fast2'] : []),
+      '-G1',
+      '-a',
+      '-n',
+      '-b',
+      '-charset',
+      'iptc=UTF8',
+      ...fields.map((field) => `-${field}`),
+      ...(options.imageDataHash ? ['-api', 'ImageHashType=SHA256', '-File:ImageDataHash'] : []),
+    ];
+    const tags = decodeBytes((await withArgPath(file, (arg) => this.exiftool.readRaw(arg, { readArgs, useMWG: false }))) as RawTags);
+    return { tags, imageDataHash: options.imageDataHash ? stringOf(tags['File:ImageDataHash']) : undefined };
   }
 
   /** Every problem ExifTool's validator finds in `file` (one extra pass; only for files a write stopped on). */

@@ -5,7 +5,7 @@ import { errorMessage, FatalError, PhotoError, type CallUsage } from './errors.j
 import type { MetadataTool } from './exiftool.js';
 import { isFullyTagged, planWrite } from './fieldmap.js';
 import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
-import { hashFile } from './hash.js';
+import { hashPhoto } from './hash.js';
 import { imageDataHash } from './imagehash.js';
 import { contextLines } from './context.js';
 import { applyProfile, profileFields, type ProfileName } from './profiles.js';
@@ -145,7 +145,9 @@ async function tagFile(
     force: runOptions.force || Boolean(extras.again),
     overwrite: runOptions.overwrite || Boolean(extras.again),
   };
-  const hash = await hashFile(file);
+  // One read of the bytes gives the content hash and (JPEG, GIF) the pre-write image digest.
+  const digests = await hashPhoto(file);
+  const hash = digests.sha256;
   setHash(hash);
   const proposal = extras.proposal;
   // A proposal holds for the photo's image data: a metadata edit since (an earlier apply of the same CSV, a
@@ -161,7 +163,7 @@ async function tagFile(
   const decoding = hasSharpExtension(file)
     ? settle(timed('decode', () => prepareImage(file, SHARP_FORMAT, {}, parts.tool, imageOptions)))
     : undefined;
-  const meta = await timed('read', () => parts.tool.read(file));
+  const meta = await timed('read', () => parts.tool.read(file, { fast: digests.plainJpeg }));
   const format = formatOf(meta.fileType);
   if (!format) {
     throw new PhotoError(
@@ -211,7 +213,7 @@ async function tagFile(
   const cached = options.force || extras.regenerate ? undefined : parts.store.cache.cachedAnalysis(cacheKey);
 
   // The pre-write image digest is computed while the model thinks.
-  const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool));
+  const pixelsBefore = sidecar || options.dryRun ? undefined : settle(imageDataHash(file, format, parts.tool, digests));
   if (!options.dryRun) await precheckWrite({ file, meta, sidecar, tool: parts.tool, imageDigest: pixelsBefore }); // before paying for an answer
   const analysis: Analysis = proposal
     ? { result: proposal.result, provider: 'review', model: 'review', tokensIn: 0, tokensOut: 0, cost: 0, cacheHit: false }

@@ -4,7 +4,7 @@ import { PhotoError } from './errors.js';
 import { exiftoolError, type MetadataTool, type RawTags } from './exiftool.js';
 import { verifyWrite, type WritePlan } from './fieldmap.js';
 import type { PhotoFormat } from './formats.js';
-import { imageDataHash } from './imagehash.js';
+import { ownImageDigest, toolImageDigest } from './imagehash.js';
 import { TEMP_MARKER, writeNames } from './write-names.js';
 
 export interface WriteTarget {
@@ -110,7 +110,13 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
       exiftoolWarnings.push(...(await write(tags)));
       warnings.push(`EXIF ImageDescription not written: ${exiftoolError(error)}`);
     }
-    const after = await tool.read(temp);
+    // The pixel check: phototag's own digest (JPEG, GIF), else ExifTool's, read with the fields in one pass.
+    const checkPixels = Boolean(target.imageDataHash && target.format);
+    const ownPixels = checkPixels ? await ownImageDigest(temp, target.format!) : undefined;
+    const after = await tool.readBack(temp, writtenFields(tags), {
+      fast: target.file === target.photo && isJpeg(target.format),
+      imageDataHash: checkPixels && ownPixels === undefined,
+    });
     const mismatched = verifyWrite(tags, after.tags);
     if (mismatched.length > 0) {
       const why = [...warnings, ...exiftoolWarnings];
@@ -119,7 +125,7 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
         `read-back differs from what was written (${mismatched.join(', ')})${why.length ? `: ${why.join('; ')}` : ''}`,
       );
     }
-    if (target.imageDataHash && target.format && (await imageDataHash(temp, target.format, tool)) !== target.imageDataHash) {
+    if (checkPixels && (ownPixels ?? (await toolImageDigest(temp, target.format!, after.imageDataHash))) !== target.imageDataHash) {
       throw new PhotoError('verify-failed', 'image data changed during the write; the original was left untouched');
     }
     // Last checks by the caller (the target did not change meanwhile, EXIF fits): throwing keeps the original.
@@ -143,6 +149,17 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
   } finally {
     await names.release();
   }
+}
+
+/** The tags verifyWrite compares, as ExifTool names them on reading (x-default is the plain name). */
+function writtenFields(tags: RawTags): string[] {
+  return Object.keys(tags)
+    .filter((tag) => tag !== 'IPTC:CodedCharacterSet')
+    .map((tag) => tag.replace(/-x-default$/u, ''));
+}
+
+function isJpeg(format: PhotoFormat | undefined): boolean {
+  return format?.name === 'JPEG' || format?.name === 'MPO';
 }
 
 /** XMP properties phototag writes, by local name (the prefix of a namespace is the file's choice). */

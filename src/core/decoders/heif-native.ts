@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PhotoError } from '../errors.js';
+
+/**
+ * A HEIC decoder of the system's own, about twice as cheap as the WebAssembly one (heif.ts) and without its
+ * 48 MB RGBA buffer for a 12 MP photo: libheif's command-line decoder (`heif-dec`, named `heif-convert`
+ * before libheif 1.17; Debian's libheif-examples). It writes a JPEG that sharp then shrinks on load.
+ * libheif applies the container's rotation (irot/imir) itself, as the WebAssembly build does.
+ */
+export const NATIVE_HEIF_TOOLS = ['heif-dec', 'heif-convert'] as const;
+
+/** The first native decoder on `searchPath` (a PATH value), or undefined: the WebAssembly decoder is used then. */
+export function findNativeHeifDecoder(searchPath = process.env.PATH ?? ''): string | undefined {
+  for (const tool of NATIVE_HEIF_TOOLS) {
+    for (const dir of searchPath.split(path.delimiter)) {
+      if (!dir) continue;
+      const candidate = path.join(dir, tool);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        if (fs.statSync(candidate).isFile()) return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+/** As the WebAssembly decode: a hung decoder must not hold a worker for ever. */
+const DECODE_TIMEOUT_MS = 120_000;
+/** The intermediate JPEG only feeds a downscale to at most a few thousand pixels: high enough to be invisible there. */
+const QUALITY = 92;
+
+/**
+ * Decode `file` with `decoder` into a JPEG in a private temp folder, hand its path to `use`, and remove the
+ * folder afterwards, whatever happened (a failed decode, a timeout, a failing `use`).
+ */
+export async function withNativeHeifDecode<T>(
+  decoder: string,
+  file: string,
+  use: (jpeg: string) => Promise<T>,
+  timeoutMs = DECODE_TIMEOUT_MS,
+): Promise<T> {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'phototag-heif-'));
+  try {
+    const out = path.join(dir, 'decoded.jpg');
+    const said: string[] = [];
+    const child = spawn(decoder, ['--quiet', '-q', String(QUALITY), file, out], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    child.stdout.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => resolve(exitCode));
+    }).finally(() => clearTimeout(timer));
+    // A file of several top-level images is written as decoded-1.jpg, decoded-2.jpg, …: the first, as the WebAssembly decoder takes.
+    const written = [out, path.join(dir, 'decoded-1.jpg')].find((candidate) => fs.existsSync(candidate));
+    if (code !== 0 || !written) {
+      const reason = said.join('').trim().split('\n')[0];
+      throw new PhotoError(
+        'corrupt',
+        `cannot decode HEIF image: ${reason || (code === null ? 'the decoder was stopped' : 'no image in the file')}`,
+      );
+    }
+    return await use(written);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
