@@ -41,6 +41,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   onCall?: (call: ModelCall) => void;
   onPause?: (model: string, until: number, reason: string) => void;
+  /** A model failed for a photo and the next one is asked (already recorded in the store). */
+  onSwitch?: (from: string, to: string, reason: string) => void;
   /** `--hint`: what the photographer says about these photos, passed to the model. */
   hint?: string;
   /** `phototag apply`: reviewed text to write instead of asking a model (each photo's job carries its own). */
@@ -88,6 +90,10 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
           run.onCall?.(call);
         },
         onPause: run.onPause,
+        onSwitch: (from, to, reason) => {
+          store.cache.recordModelSwitch(from, to, reason);
+          run.onSwitch?.(from, to, reason);
+        },
       },
     );
     tool = new MetadataTool(config.concurrency);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { CacheStore } from './store/cache.js';
+import { HistoryStore } from './store/history.js';
 import { JobStore } from './store/jobs.js';
 import { ReportStore } from './store/reports.js';
 import { TelegramStore } from './store/telegram.js';
@@ -10,12 +11,13 @@ export { MIGRATIONS, SCHEMA_VERSION } from './store/schema.js';
 export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, UnansweredJob } from './store/jobs.js';
 export type { AnalysisKey } from './store/cache.js';
 export type { FailureRow, RecentPhoto, StatsRows } from './store/reports.js';
-export { CacheStore, JobStore, ReportStore, TelegramStore };
+export type { HistoryFilter, PhotoEntry } from './store/history.js';
+export { CacheStore, HistoryStore, JobStore, ReportStore, TelegramStore };
 
 /**
  * The one adapter for SQLite: one connection, split by aggregate. `jobs` (runs, queue, outcomes), `cache`
  * (model answers, catalogues, model calls), `reports` (stats, export, failures, recent), `telegram` (the bot's
- * per-user settings and prompts).
+ * per-user settings and prompts), `history` (every photo, for the HTTP API).
  */
 export class Store {
   private readonly db: Database.Database;
@@ -23,6 +25,7 @@ export class Store {
   readonly cache: CacheStore;
   readonly reports: ReportStore;
   readonly telegram: TelegramStore;
+  readonly history: HistoryStore;
   private readonly pingStatement: Database.Statement;
 
   constructor(
@@ -35,6 +38,7 @@ export class Store {
       this.cache = new CacheStore(this.db);
       this.reports = new ReportStore(this.db);
       this.telegram = new TelegramStore(this.db);
+      this.history = new HistoryStore(this.db);
       this.pingStatement = this.db.prepare(`SELECT 1 AS ok`);
     } catch (error) {
       this.db.close();

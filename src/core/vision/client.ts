@@ -45,6 +45,8 @@ export interface VisionEvents {
   onCall?: (call: ModelCall) => void;
   /** A model failed too often in a row and is not called until `until` (epoch ms). */
   onPause?: (model: string, until: number, reason: string) => void;
+  /** `from` failed for this photo and `to` is asked next (fallback). */
+  onSwitch?: (from: string, to: string, reason: string) => void;
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -145,6 +147,7 @@ export class VisionClient {
     let lastKind: Failure['kind'] = 'transient';
     let retryAfterMs: number | undefined;
     let tried = false;
+    let failedModel: string | undefined;
     for (let offset = 0; offset < candidates.length; offset++) {
       const index = (this.preferred + offset) % candidates.length;
       const model = candidates[index]!;
@@ -157,6 +160,7 @@ export class VisionClient {
         lastProblem = `${model.id}: paused after ${this.breaker.threshold} failures in a row, trying again at ${new Date(pausedUntil).toLocaleTimeString()}`;
         continue;
       }
+      if (failedModel !== undefined) this.events.onSwitch?.(failedModel, model.id, lastProblem);
       tried = true;
       const outcome = await this.tryModel(model, request);
       if (outcome.ok) {
@@ -176,6 +180,7 @@ export class VisionClient {
         throw new PhotoError('transient', `${model.id}: ${outcome.reason}`, undefined, false);
       }
       lastProblem = `${model.id}: ${outcome.reason}`;
+      failedModel = model.id;
       lastKind = outcome.kind;
       retryAfterMs = outcome.retryAfterMs;
       if (outcome.kind === 'transient' || outcome.kind === 'invalid-output') {
