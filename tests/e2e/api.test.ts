@@ -86,7 +86,7 @@ function jpeg(name: string, tag: string): Buffer {
   return Buffer.concat([fs.readFileSync(path.join(ROOT, 'tests/fixtures/corpus/jpeg', name)), Buffer.from(`upload ${tag}`)]);
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -96,7 +96,14 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000)
   }
 }
 
-const uploads = () => (fs.existsSync(path.join(data, 'uploads')) ? fs.readdirSync(path.join(data, 'uploads')).sort() : []);
+/** The uploads folder's files (a write in progress has a hidden temp file beside its photo: not an upload). */
+const uploads = () =>
+  fs.existsSync(path.join(data, 'uploads'))
+    ? fs
+        .readdirSync(path.join(data, 'uploads'))
+        .filter((name) => !name.startsWith('.'))
+        .sort()
+    : [];
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -177,7 +184,7 @@ describe('POST /api/photos', () => {
       expect(call.prompt).toContain('Taken at Lake Ohrid');
       expect(call.languages).toEqual(['en', 'ru']);
     }
-  });
+  }, 180_000); // two photos through the whole pipeline: minutes on a loaded 2-core machine
 
   it('refuses a request without the token, bad fields, no photo, other content, and keeps nothing of it', async () => {
     const before = uploads();
@@ -305,7 +312,7 @@ describe('POST /api/scan', () => {
       expect((await call('POST', '/api/scan', { headers: auth, body })).status, body).toBe(400);
     const stats = (await call('GET', '/stats')).json();
     expect(stats.perSource.map((s: { source: string }) => s.source)).toEqual(expect.arrayContaining(['api', 'scan']));
-  });
+  }, 180_000);
 });
 
 describe('GET /stats and /api/recent', () => {
