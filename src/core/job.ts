@@ -1,3 +1,4 @@
+import type { ProfileName } from './profiles.js';
 import type { ModelResult, Source } from './types.js';
 
 /** A reviewed result for one photo, valid only for the content it was made for. */
@@ -11,6 +12,8 @@ export interface Proposal {
 /** Who asked by Telegram, and where the answer goes (the photo's one status message). */
 export interface TelegramAsk {
   user: string;
+  /** Their display name (first and last name, or @username) as Telegram gave it, for stats. */
+  name?: string;
   chat: number;
   statusMessage: number;
   /** The language the bot speaks to this user. */
@@ -28,6 +31,8 @@ export interface JobRequest {
   languages?: string[];
   /** Passed to the model as context, like --hint (a Telegram caption). */
   hint?: string;
+  /** A stock profile for this photo instead of the run's (an upload's `profile` field). */
+  profile?: ProfileName;
   /** Ask the model again even if an answer is cached (Regenerate). */
   regenerate?: boolean;
   /** Tag it again although it is tagged: replace what is there (Regenerate, Edit). */

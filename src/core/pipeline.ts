@@ -142,6 +142,7 @@ async function tagFile(
   const options: TagOptions = {
     ...runOptions,
     languages: extras.languages ?? runOptions.languages,
+    profile: extras.profile ?? runOptions.profile,
     force: runOptions.force || Boolean(extras.again),
     overwrite: runOptions.overwrite || Boolean(extras.again),
   };

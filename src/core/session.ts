@@ -102,6 +102,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         onPause: run.onPause,
         onFallback: run.onFallback,
         onSwitch: run.onSwitch,
+        onHandOver: (from, to, reason) => store.cache.recordModelSwitch(from, to, reason),
       },
     );
     tool = new MetadataTool(config.concurrency);

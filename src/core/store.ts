@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { CacheStore } from './store/cache.js';
+import { HistoryStore } from './store/history.js';
 import { JobStore } from './store/jobs.js';
 import { ReportStore } from './store/reports.js';
 import { TelegramStore } from './store/telegram.js';
@@ -12,13 +13,14 @@ export type { ClaimedJob, EnqueueResult, QueueItem, RetryFilter, UnansweredJob }
 export type { AnalysisKey } from './store/cache.js';
 export type { FailureRow, RecentPhoto, StatsRows } from './store/reports.js';
 export type { FieldChange, NewWrite, WriteKind, WriteRow } from './store/writes.js';
-export { CacheStore, JobStore, ReportStore, TelegramStore, WriteStore };
+export type { HistoryFilter, PhotoEntry } from './store/history.js';
+export { CacheStore, HistoryStore, JobStore, ReportStore, TelegramStore, WriteStore };
 
 /**
  * The one adapter for SQLite: one connection, split by aggregate. `jobs` (runs, queue, outcomes), `cache`
  * (model answers, catalogues, model calls), `reports` (stats, export, failures, recent), `telegram` (the bot's
- * per-user settings and prompts), `writes`
- * (what each write changed, for show and undo).
+ * per-user settings and prompts), `writes` (what each write changed, for show and undo), `history` (every
+ * photo, for the HTTP API).
  */
 export class Store {
   private readonly db: Database.Database;
@@ -27,6 +29,7 @@ export class Store {
   readonly reports: ReportStore;
   readonly telegram: TelegramStore;
   readonly writes: WriteStore;
+  readonly history: HistoryStore;
   private readonly pingStatement: Database.Statement;
 
   constructor(
@@ -40,6 +43,7 @@ export class Store {
       this.reports = new ReportStore(this.db);
       this.telegram = new TelegramStore(this.db);
       this.writes = new WriteStore(this.db);
+      this.history = new HistoryStore(this.db);
       this.pingStatement = this.db.prepare(`SELECT 1 AS ok`);
     } catch (error) {
       this.db.close();

@@ -1,7 +1,7 @@
 import type { FailureKind } from './errors.js';
 
 export type PhotoStatus = 'queued' | 'running' | 'done' | 'skipped' | 'failed';
-export type Source = 'cli' | 'scan' | 'watch' | 'telegram';
+export type Source = 'cli' | 'scan' | 'watch' | 'telegram' | 'api';
 
 /** What the model says about a photo in one language. */
 export interface LanguageText {

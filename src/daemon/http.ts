@@ -5,15 +5,17 @@ import { z } from 'zod';
 import { FatalError } from '../core/errors.js';
 import type { Logger } from './log.js';
 import { dashboardHtml } from './dashboard.js';
+import { HttpError } from './api/respond.js';
+import { knownPath, matchRoute, type ApiRoute } from './api/routes.js';
 
 export interface HttpHandlers {
   ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   /** The dashboard's view of the daemon: each part's health, the model in use, the breaker, photos in progress. */
   status(): Promise<unknown>;
-  stats(): unknown;
   metrics(): Promise<string>;
-  recent(): unknown;
   retry(filter: { paths?: string[]; kind?: string }): number;
+  /** The JSON API's routes (src/daemon/api/): stats, photos, scan, the OpenAPI document. */
+  routes: ApiRoute[];
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/u;
@@ -101,6 +103,8 @@ export class HttpEndpoint {
     // Beyond loopback every route but /healthz needs the token; the dashboard page itself holds no data and asks for it.
     const open = route === 'GET /healthz' || route === 'GET /';
     if (!this.loopback && !open && !this.authorized(req)) return send(res, 401, { error: 'a valid bearer token is required' });
+    const api = matchRoute(this.handlers.routes, req.method, url.pathname);
+    if (api) return this.serveApi(api.route, req, res, url, api.params);
     switch (route) {
       case 'GET /healthz':
         return send(res, 200, { status: 'ok' });
@@ -108,8 +112,6 @@ export class HttpEndpoint {
         const ready = await this.handlers.ready();
         return send(res, ready.ok ? 200 : 503, { status: ready.ok ? 'ready' : 'not ready', checks: ready.checks });
       }
-      case 'GET /stats':
-        return send(res, 200, this.handlers.stats());
       case 'GET /metrics':
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         return void res.end(await this.handlers.metrics());
@@ -123,15 +125,8 @@ export class HttpEndpoint {
         return void res.end(dashboardHtml({ tokenEverywhere: !this.loopback, retry: this.options.token !== undefined }));
       case 'GET /api/status':
         return send(res, 200, await this.handlers.status());
-      case 'GET /api/recent':
-        return send(res, 200, this.handlers.recent());
       case 'POST /api/retry': {
-        if (!this.authorized(req))
-          return send(res, this.options.token ? 401 : 403, {
-            error: this.options.token
-              ? 'a valid bearer token is required'
-              : 'no token is configured (serve.tokenFile): state-changing requests are disabled',
-          });
+        if (!this.authorized(req)) return this.refuseChange(res);
         let body: z.infer<typeof retryBody>;
         try {
           body = await readBody(req);
@@ -146,10 +141,44 @@ export class HttpEndpoint {
       default:
         return send(
           res,
-          url.pathname.startsWith('/api/') || ['/healthz', '/readyz', '/stats', '/metrics', '/'].includes(url.pathname) ? 405 : 404,
+          url.pathname.startsWith('/api/') ||
+            ['/healthz', '/readyz', '/metrics', '/'].includes(url.pathname) ||
+            knownPath(this.handlers.routes, url.pathname)
+            ? 405
+            : 404,
           { error: `no ${route}` },
         );
     }
+  }
+
+  /** A route of the JSON API; one that changes state needs the token even on loopback. Its refusals are JSON. */
+  private async serveApi(
+    route: ApiRoute,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    params: Record<string, string>,
+  ): Promise<void> {
+    if (route.changesState && !this.authorized(req)) {
+      req.resume(); // an upload's body is dropped, so the client hears the answer
+      return this.refuseChange(res);
+    }
+    try {
+      await route.handle({ req, res, url, params });
+    } catch (error) {
+      if (!(error instanceof HttpError) || res.headersSent) throw error;
+      const { close, ...extra } = error.extra;
+      if (close) res.setHeader('connection', 'close');
+      send(res, error.status, { error: error.message, ...extra });
+    }
+  }
+
+  private refuseChange(res: http.ServerResponse): void {
+    send(res, this.options.token ? 401 : 403, {
+      error: this.options.token
+        ? 'a valid bearer token is required'
+        : 'no token is configured (serve.tokenFile): state-changing requests are disabled',
+    });
   }
 
   /** The Host a browser sends for this server: localhost, 127.0.0.1 or [::1] (or the bound address) with our port. */

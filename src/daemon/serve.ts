@@ -9,6 +9,8 @@ import type { IntakeItem } from '../core/job.js';
 import { StoreQueue } from '../core/queue.js';
 import { dataDirOf, openSession, type Session } from '../core/session.js';
 import { computeStats } from '../core/stats.js';
+import type { QueueItem } from '../core/store.js';
+import { apiRoutes } from './api/index.js';
 import { HttpEndpoint } from './http.js';
 import { Lifecycle, type Part } from './lifecycle.js';
 import { acquireServeLock } from './lock.js';
@@ -17,6 +19,7 @@ import { Metrics } from './metrics.js';
 import { Mover } from './mover.js';
 import { OutcomeHandler } from './outcomes.js';
 import { daemonStatus, type DaemonStatus } from './status.js';
+import { pruneOld } from './retention.js';
 import { notify, watchdogInterval } from './systemd.js';
 import { TelegramBot } from './telegram.js';
 import { FolderWatcher } from './watcher.js';
@@ -217,6 +220,27 @@ export async function startDaemon(
     });
   }
 
+  // Photos the HTTP API queues (uploads, a scan) go into the database at once; one of them wakes the workers.
+  const uploadsDir = path.join(dataDir, 'uploads');
+  const statOf = (file: string) => {
+    const stat = fs.statSync(file);
+    return { path: file, size: stat.size, mtimeMs: stat.mtimeMs };
+  };
+  const enqueueNow = (items: QueueItem[]) => {
+    if (items.length === 0) return [];
+    const results = need().queue.add(items);
+    const waiting = items.find((_, i) => results[i] === 'queued');
+    if (waiting) intake.push(waiting.path);
+    return items.map((item, i) => ({ result: results[i]!, id: need().store.jobs.idOf(item.path) }));
+  };
+
+  // Uploads follow Telegram's retention setting: removed after telegram.retentionDays, unless still waiting.
+  let pruneTimer: NodeJS.Timeout | undefined;
+  const prune = () =>
+    void pruneOld(uploadsDir, config.telegram.retentionDays, need().store, log).catch((error: unknown) =>
+      log.warn('could not remove old uploads', { error: errorMessage(error) }),
+    );
+
   const stuckAfter = stuckBoundMs(config.timeoutSeconds, config.maxAttempts);
   const endpoint = new HttpEndpoint(
     { host: serve.host, port: serve.port, token },
@@ -261,17 +285,35 @@ export async function startDaemon(
           pausedUntil: (model) => need().vision.pausedUntil(model),
           inProgress: activity.inProgress(),
         }),
-      stats: () => computeStats(need().store),
       metrics: () => metrics!.text(),
-      recent: () => need().store.reports.recent(20),
       retry: (filter) => {
         const queue = need().queue;
         return queue instanceof StoreQueue ? queue.requeue(filter) : 0;
       },
+      routes: apiRoutes({
+        store: () => need().store,
+        uploads: { dir: uploadsDir, maxFileBytes: serve.uploadMaxMb * 1024 * 1024, maxFiles: 100 },
+        enqueueUploads: (files, request) => enqueueNow(files.map((file) => ({ ...statOf(file), request }))).map(({ id }) => id!),
+        watched: folders,
+        ownFolders,
+        enqueueScan: enqueueNow,
+        log,
+      }),
     },
     log,
   );
   parts.push({ name: 'http', essential: true, start: async () => void (address = await endpoint.start()), stop: () => endpoint.stop() });
+
+  parts.push({
+    name: 'upload retention',
+    essential: false,
+    start: async () => {
+      prune();
+      pruneTimer = setInterval(prune, 6 * 3_600_000);
+      pruneTimer.unref();
+    },
+    stop: async () => clearInterval(pruneTimer),
+  });
 
   // `auto` models are chosen from the provider's list: read it again while running, so withdrawn models go.
   let modelRefresh: NodeJS.Timeout | undefined;

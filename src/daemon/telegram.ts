@@ -523,7 +523,13 @@ export class TelegramBot {
     if (count) this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     const lang = this.lang(ctx);
     const status = await ctx.reply(TEXT[lang].queued(displayName(file)));
-    const telegram: TelegramAsk = { user: String(user), chat: ctx.chat!.id, statusMessage: status.message_id, lang };
+    const telegram: TelegramAsk = {
+      user: String(user),
+      name: userName(ctx.from!),
+      chat: ctx.chat!.id,
+      statusMessage: status.message_id,
+      lang,
+    };
     this.options.enqueue(file, { ...request, source: 'telegram', telegram });
   }
 }
@@ -578,6 +584,20 @@ export function withoutPaths(reason: string, file: string, name: string): string
 /** The name the user sent, without the arrival time the inbox file name starts with. */
 function displayName(file: string): string {
   return path.basename(file).replace(/^\d+-/u, '');
+}
+
+/** How stats name a Telegram user: "Ann Lee (@ann)", as Telegram gives it at the time. */
+export function userName(from: { first_name: string; last_name?: string; username?: string }): string {
+  const full = squashName([from.first_name, from.last_name].filter(Boolean).join(' '));
+  const handle = from.username ? `@${from.username}` : '';
+  return (full && handle ? `${full} (${handle})` : full || handle).slice(0, 200);
+}
+
+function squashName(name: string): string {
+  return name
+    .replace(/[\u0000-\u001f\u007f]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim();
 }
 
 /** A hostile name loses its folders, control characters and leading dots. */

@@ -86,8 +86,11 @@ describe('the Telegram bot in phototag serve', () => {
     ]);
     expect(fake.state.calls.at(-1)!.prompt).toContain('The photographer says: Lisbon, tram 28');
     const stats = await (await fetch(new URL('/stats', served.url))).json();
-    expect(stats.perSource).toContainEqual({ source: 'telegram', done: 1, skipped: 0, failed: 0 });
-    expect(stats.perTelegramUser).toEqual([{ user: String(OWNER), done: 1, failed: 0 }]);
+    expect(stats.perSource).toContainEqual(expect.objectContaining({ source: 'telegram', done: 1, skipped: 0, failed: 0 }));
+    // With the name Telegram gave the user, stored with the job.
+    expect(stats.perTelegramUser).toEqual([
+      { user: String(OWNER), name: `user${OWNER}`, done: 1, failed: 0, days: [expect.objectContaining({ done: 1, failed: 0 })] },
+    ]);
     expect(telegram.state.polls).toBeGreaterThan(0); // long polling by default
   });
 

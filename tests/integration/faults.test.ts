@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FatalError } from '../../src/core/errors.js';
+import { computeStats } from '../../src/core/stats.js';
+import { Store } from '../../src/core/store.js';
 import { closeTestExifTool, copyCorpus, readTags, sha256, tempDir } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { tagFiles } from '../support/harness.js';
@@ -132,6 +134,10 @@ describe('model auto', () => {
     expect(models).toEqual(['free/vision-a:free', 'free/vision-b:free']);
     expect(outcomes.get(file)?.model).toBe('free/vision-b:free');
     expect(fake.state.modelListRequests - lists).toBe(1);
+    // The switch is recorded in the database when it happens (stats and metrics count the same ones).
+    const store = Store.inDataDir(data);
+    expect(computeStats(store).modelSwitches).toEqual([{ from: 'free/vision-a:free', to: 'free/vision-b:free', count: 1 }]);
+    store.close();
 
     const [second] = copyCorpus(dir, ['jpeg/htc-desire-gps.jpg']);
     await tagFiles([second!], { baseUrl: fake.url, dataDir: data, provider: 'openrouter', model: 'auto' });

@@ -15,10 +15,16 @@ const NOW = new Date(2026, 10, 27, 12).getTime();
 function seed(dataDir: string): void {
   const store = Store.inDataDir(dataDir);
   const rows: [string, 'done' | 'skipped' | 'failed', string, number, Record<string, unknown>][] = [
-    ['/p/1.jpg', 'done', 'cli', NOW - 2 * DAY, { tokens_in: 800, tokens_out: 100, cost: 0.001, model: 'm/a' }],
-    ['/p/2.jpg', 'done', 'scan', NOW - 2 * DAY, { tokens_in: 800, tokens_out: 100, cost: 0.001, model: 'm/a' }],
+    ['/p/1.jpg', 'done', 'cli', NOW - 2 * DAY, { tokens_in: 800, tokens_out: 100, cost: 0.001, model: 'm/a', duration_ms: 1000 }],
+    ['/p/2.jpg', 'done', 'scan', NOW - 2 * DAY, { tokens_in: 800, tokens_out: 100, cost: 0.001, model: 'm/a', duration_ms: 3000 }],
     ['/p/3.jpg', 'done', 'scan', NOW - DAY, { cache_hit: 1, model: 'm/a' }],
-    ['/p/4.jpg', 'done', 'telegram', NOW - 1000, { telegram_user: '42', model: 'm/b', tokens_in: 900, tokens_out: 90, cost: 0.002 }],
+    [
+      '/p/4.jpg',
+      'done',
+      'telegram',
+      NOW - 1000,
+      { telegram_user: '42', telegram_name: 'Ann Lee (@ann)', model: 'm/b', tokens_in: 900, tokens_out: 90, cost: 0.002, duration_ms: 500 },
+    ],
     ['/p/5.jpg', 'skipped', 'scan', NOW - 1000, {}],
     ['/p/6.jpg', 'failed', 'scan', NOW - 3000, { error: 'cannot decode image: premature end', error_kind: 'corrupt' }],
     ['/p/7.jpg', 'failed', 'scan', NOW - 2000, { error: 'm/a: HTTP 500', error_kind: 'transient' }],
@@ -37,10 +43,15 @@ function seed(dataDir: string): void {
       cost: 0.001,
     });
   store.cache.recordModelCall({ provider: 'openrouter', model: 'm/b', ok: true, ms: 1500, tokensIn: 900, tokensOut: 90, cost: 0.002 });
+  // Recorded when they happen: two retries of a photo, one model fallback (and a stop that is no retry).
+  store.jobs.defer('/p/7.jpg', 1000, 'm/a: HTTP 500', 'transient');
+  store.jobs.defer('/p/7.jpg', 1000, 'm/a: HTTP 503', 'transient');
+  store.jobs.defer('/p/7.jpg', 0, 'no credit', 'provider', false);
+  store.cache.recordModelSwitch('m/a', 'm/b', 'm/a: HTTP 429');
   store.close();
   const db = new Database(path.join(dataDir, 'phototag.db'));
   const update = db.prepare(
-    `UPDATE photos SET updated_at = @at, tokens_in = @tokens_in, tokens_out = @tokens_out, cost = @cost, cache_hit = @cache_hit, model = @model, error = @error, error_kind = @error_kind, telegram_user = @telegram_user WHERE path = @path`,
+    `UPDATE photos SET updated_at = @at, tokens_in = @tokens_in, tokens_out = @tokens_out, cost = @cost, cache_hit = @cache_hit, model = @model, error = @error, error_kind = @error_kind, telegram_user = @telegram_user, telegram_name = @telegram_name, duration_ms = @duration_ms WHERE path = @path`,
   );
   for (const [file, , , at, extra] of rows)
     update.run({
@@ -54,9 +65,14 @@ function seed(dataDir: string): void {
       error: null,
       error_kind: null,
       telegram_user: null,
+      telegram_name: null,
+      duration_ms: null,
       ...extra,
     });
   db.prepare(`UPDATE model_calls SET at = ?`).run(NOW - DAY);
+  db.prepare(`UPDATE job_events SET at = ?`).run(NOW - DAY);
+  // /p/7.jpg was deferred above: failed again at its old time.
+  db.prepare(`UPDATE photos SET status = 'failed', updated_at = ? WHERE path = '/p/7.jpg'`).run(NOW - 2000);
   db.prepare(`INSERT INTO photos (path, status, source, created_at, updated_at) VALUES ('/p/q.jpg', 'queued', 'scan', ?, ?)`).run(NOW, NOW);
   db.close();
 }
@@ -82,11 +98,16 @@ describe('stats', () => {
       callsSaved: 1,
       tokens: 2790,
       cost: 0.004,
+      avgMs: 1500,
+      retries: 2,
+      modelSwitches: 1,
     });
     expect(stats.perDay).toHaveLength(7);
-    expect(stats.perDay.at(-1)).toMatchObject({ done: 1, skipped: 1, failed: 3 });
-    expect(stats.perDay.at(-3)).toMatchObject({ done: 2, failed: 0 });
-    expect(stats.perDay[0]).toMatchObject({ done: 0, skipped: 0, failed: 0 });
+    expect(stats.perDay.at(-1)).toMatchObject({ done: 1, skipped: 1, failed: 3, queued: 1, running: 0, avgMs: 500 });
+    expect(stats.perDay.at(-2)).toMatchObject({ done: 1, avgMs: null, retries: 2, modelSwitches: 1 });
+    expect(stats.perDay.at(-3)).toMatchObject({ done: 2, failed: 0, avgMs: 2000, retries: 0 });
+    expect(stats.perDay[0]).toMatchObject({ done: 0, skipped: 0, failed: 0, queued: 0, avgMs: null });
+    expect(stats.modelSwitches).toEqual([{ from: 'm/a', to: 'm/b', count: 1 }]);
     expect(stats.perModel[0]).toMatchObject({
       provider: 'openrouter',
       model: 'm/a',
@@ -102,12 +123,25 @@ describe('stats', () => {
       ['corrupt', 2, ['/p/8.jpg', '/p/6.jpg']],
       ['transient', 1, ['/p/7.jpg']],
     ]);
+    const [today, yesterday, before] = [0, 1, 2].map((n) => stats.perDay.at(-1 - n)!.day);
     expect(stats.perSource).toEqual([
-      { source: 'cli', done: 1, skipped: 0, failed: 0 },
-      { source: 'scan', done: 2, skipped: 1, failed: 2 },
-      { source: 'telegram', done: 1, skipped: 0, failed: 1 },
+      { source: 'cli', done: 1, skipped: 0, failed: 0, days: [{ day: before, done: 1, skipped: 0, failed: 0 }] },
+      {
+        source: 'scan',
+        done: 2,
+        skipped: 1,
+        failed: 2,
+        days: [
+          { day: before, done: 1, skipped: 0, failed: 0 },
+          { day: yesterday, done: 1, skipped: 0, failed: 0 },
+          { day: today, done: 0, skipped: 1, failed: 2 },
+        ],
+      },
+      { source: 'telegram', done: 1, skipped: 0, failed: 1, days: [{ day: today, done: 1, skipped: 0, failed: 1 }] },
     ]);
-    expect(stats.perTelegramUser).toEqual([{ user: '42', done: 1, failed: 1 }]);
+    expect(stats.perTelegramUser).toEqual([
+      { user: '42', name: 'Ann Lee (@ann)', done: 1, failed: 1, days: [{ day: today, done: 1, skipped: 0, failed: 1 }] },
+    ]);
   });
 
   it('--since and --until narrow the range', () => {
@@ -115,7 +149,7 @@ describe('stats', () => {
     const lastHour = computeStats(store, { since: NOW - 3_600_000, until: NOW }, NOW);
     const all = computeStats(store, { since: NOW - 90 * DAY, until: NOW + 1 }, NOW);
     store.close();
-    expect(lastHour.totals).toMatchObject({ done: 1, skipped: 1, failed: 3 });
+    expect(lastHour.totals).toMatchObject({ done: 1, skipped: 1, failed: 3, retries: 0, modelSwitches: 0, avgMs: 500 });
     expect(all.totals.done).toBe(5);
   });
 

@@ -143,6 +143,8 @@ export const configSchema = z
         processedDir: z.string().min(1).optional(),
         failedDir: z.string().min(1).optional(),
         shutdownSeconds: z.number().positive().max(3600).default(30),
+        /** Largest photo `POST /api/photos` takes (MB); uploads live under <data dir>/uploads/, kept telegram.retentionDays. */
+        uploadMaxMb: z.number().positive().max(2000).default(100),
       })
       .strict()
       .prefault({}),

@@ -61,6 +61,11 @@ export class CacheStore {
     this.sql.saveCatalogue.run(baseUrl, Date.now(), JSON.stringify(models));
   }
 
+  /** A model failed and the next one was asked for the same photo: recorded when it happens (stats, metrics). */
+  recordModelSwitch(from: string, to: string, reason: string): void {
+    this.sql.modelSwitch.run(Date.now(), from, to, reason.slice(0, 500));
+  }
+
   recordModelCall(call: ModelCall): void {
     this.sql.modelCall.run(
       Date.now(),
@@ -98,6 +103,7 @@ function statements(db: Database.Database) {
     forgetAnalysis: db.prepare(`DELETE FROM analyses WHERE hash = ? AND model = ? AND prompt_version = ? AND languages = ?`),
     catalogue: db.prepare(`SELECT fetched_at, models FROM catalogues WHERE base_url = ?`),
     saveCatalogue: db.prepare(`INSERT OR REPLACE INTO catalogues (base_url, fetched_at, models) VALUES (?, ?, ?)`),
+    modelSwitch: db.prepare(`INSERT INTO job_events (at, kind, model, to_model, reason) VALUES (?, 'model-switch', ?, ?, ?)`),
     modelCall: db.prepare(
       `INSERT INTO model_calls (at, provider, model, ok, ms, tokens_in, tokens_out, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),

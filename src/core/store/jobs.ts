@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { FailureKind } from '../errors.js';
 import type { Job, JobRequest, Proposal } from '../job.js';
 import type { ProcessIdentity } from '../process-identity.js';
+import { PROFILES, type ProfileName } from '../profiles.js';
 import type { PhotoRecord, PhotoStatus, Source } from '../types.js';
 
 export interface QueueItem {
@@ -42,7 +43,7 @@ export interface RetryFilter {
 }
 
 /** The job columns a claim returns, and how they read back. */
-const JOB_COLUMNS = `id, path, attempts, source, telegram_user, telegram_chat, telegram_message, telegram_lang, languages, hint, regenerate, again, proposal`;
+const JOB_COLUMNS = `id, path, attempts, source, telegram_user, telegram_name, telegram_chat, telegram_message, telegram_lang, languages, hint, profile, regenerate, again, proposal`;
 
 interface JobRow {
   id: number;
@@ -50,11 +51,13 @@ interface JobRow {
   attempts: number;
   source: Source;
   telegram_user: string | null;
+  telegram_name: string | null;
   telegram_chat: number | null;
   telegram_message: number | null;
   telegram_lang: string | null;
   languages: string | null;
   hint: string | null;
+  profile: string | null;
   regenerate: number;
   again: number;
   proposal: string | null;
@@ -69,9 +72,11 @@ function jobOf(row: JobRow): Job {
       statusMessage: row.telegram_message,
       lang: row.telegram_lang === 'ru' ? 'ru' : 'en',
     };
+    if (row.telegram_name !== null) job.telegram.name = row.telegram_name;
   }
   if (row.languages) job.languages = row.languages.split(',');
   if (row.hint !== null) job.hint = row.hint;
+  if (row.profile !== null && (PROFILES as readonly string[]).includes(row.profile)) job.profile = row.profile as ProfileName;
   if (row.regenerate) job.regenerate = true;
   if (row.again) job.again = true;
   if (row.proposal) job.proposal = JSON.parse(row.proposal) as Proposal;
@@ -82,12 +87,14 @@ function jobOf(row: JobRow): Job {
 function requestParams(request: JobRequest | undefined) {
   return {
     telegramUser: request?.telegram?.user ?? null,
+    telegramName: request?.telegram?.name ?? null,
     telegramChat: request?.telegram?.chat ?? null,
     telegramMessage: request?.telegram?.statusMessage ?? null,
     telegramLang: request?.telegram?.lang ?? null,
     replyPending: request?.telegram ? 1 : 0,
     languages: request?.languages?.length ? request.languages.join(',') : null,
     hint: request?.hint ?? null,
+    profile: request?.profile ?? null,
     regenerate: request?.regenerate ? 1 : 0,
     again: request?.again ? 1 : 0,
     proposal: request?.proposal ? JSON.stringify(request.proposal) : null,
@@ -266,9 +273,18 @@ export class JobStore {
     return (this.sql.idOf.get(file) as { id: number } | undefined)?.id;
   }
 
-  /** Back to the queue after a transient failure, due again in `delayMs`. */
+  /**
+   * Back to the queue after a transient failure, due again in `delayMs`. A transient one is a retry and is
+   * recorded as such in the same transaction (stats and the metrics count the same retries).
+   */
   defer(file: string, delayMs: number, error: string, kind: string, countAttempt = true): void {
-    this.sql.defer.run(Date.now() + delayMs, error, kind, countAttempt ? 0 : 1, Date.now(), file);
+    this.db
+      .transaction(() => {
+        const now = Date.now();
+        this.sql.defer.run(now + delayMs, error, kind, countAttempt ? 0 : 1, now, file);
+        if (kind === 'transient') this.sql.retryEvent.run(now, file, error.slice(0, 500));
+      })
+      .immediate();
   }
 
   /** How many jobs this run still has, and when the earliest deferred one is due. */
@@ -342,8 +358,8 @@ function statements(db: Database.Database) {
        WHERE status IN ('queued', 'running') AND run_id IN (SELECT value FROM json_each(@runs))`,
     ),
     answerTo: db.prepare(
-      `UPDATE photos SET telegram_user = @telegramUser, telegram_chat = @telegramChat, telegram_message = @telegramMessage,
-         telegram_lang = @telegramLang, reply_pending = @replyPending WHERE path = @path`,
+      `UPDATE photos SET telegram_user = @telegramUser, telegram_name = COALESCE(@telegramName, telegram_name), telegram_chat = @telegramChat,
+         telegram_message = @telegramMessage, telegram_lang = @telegramLang, reply_pending = @replyPending WHERE path = @path`,
     ),
     answered: db.prepare(`UPDATE photos SET reply_pending = 0 WHERE id = ?`),
     unanswered: db.prepare(
@@ -355,14 +371,15 @@ function statements(db: Database.Database) {
     find: db.prepare(`SELECT status, size, mtime_ms, run_id, error_kind FROM photos WHERE path = ?`),
     insert: db.prepare(
       `INSERT INTO photos (path, size, mtime_ms, status, source, run_id, attempts, next_attempt_at, created_at, updated_at,
-                           telegram_user, telegram_chat, telegram_message, telegram_lang, reply_pending, languages, hint, regenerate, again, proposal)
-       VALUES (@path, @size, @mtimeMs, 'queued', @source, @runId, 0, 0, @now, @now,
-               @telegramUser, @telegramChat, @telegramMessage, @telegramLang, @replyPending, @languages, @hint, @regenerate, @again, @proposal)
+                           telegram_user, telegram_name, telegram_chat, telegram_message, telegram_lang, reply_pending, languages, hint, profile,
+                           regenerate, again, proposal)
+       VALUES (@path, @size, @mtimeMs, 'queued', @source, @runId, 0, 0, @now, @now, @telegramUser, @telegramName, @telegramChat,
+               @telegramMessage, @telegramLang, @replyPending, @languages, @hint, @profile, @regenerate, @again, @proposal)
        ON CONFLICT (path) DO UPDATE SET status = 'queued', source = excluded.source, run_id = excluded.run_id, attempts = 0,
          next_attempt_at = 0, error = NULL, error_kind = NULL, updated_at = excluded.updated_at,
-         telegram_user = COALESCE(excluded.telegram_user, telegram_user), telegram_chat = excluded.telegram_chat,
-         telegram_message = excluded.telegram_message, telegram_lang = excluded.telegram_lang, reply_pending = excluded.reply_pending,
-         languages = excluded.languages, hint = excluded.hint, regenerate = excluded.regenerate, again = excluded.again, proposal = excluded.proposal`,
+         telegram_user = COALESCE(excluded.telegram_user, telegram_user), telegram_name = COALESCE(excluded.telegram_name, telegram_name),
+         telegram_chat = excluded.telegram_chat, telegram_message = excluded.telegram_message, telegram_lang = excluded.telegram_lang, reply_pending = excluded.reply_pending,
+         languages = excluded.languages, hint = excluded.hint, profile = excluded.profile, regenerate = excluded.regenerate, again = excluded.again, proposal = excluded.proposal`,
     ),
     claim: db.prepare(
       `UPDATE photos SET status = 'running', attempts = attempts + 1, updated_at = @now
@@ -372,6 +389,7 @@ function statements(db: Database.Database) {
     defer: db.prepare(
       `UPDATE photos SET status = 'queued', next_attempt_at = ?, error = ?, error_kind = ?, attempts = attempts - ?, updated_at = ? WHERE path = ?`,
     ),
+    retryEvent: db.prepare(`INSERT INTO job_events (at, kind, photo, reason) VALUES (?, 'retry', ?, ?)`),
     pending: db.prepare(
       `SELECT SUM(status = 'queued') AS queued, SUM(status = 'running') AS running, MIN(CASE WHEN status = 'queued' THEN next_attempt_at END) AS next
        FROM photos WHERE run_id = ? AND status IN ('queued', 'running')`,

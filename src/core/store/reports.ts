@@ -21,7 +21,18 @@ export interface RecentPhoto {
 
 export interface StatsRows {
   /** Photo counts by local day number (days since the epoch), source, status and cache hit. */
-  groups: { day: number; source: string; status: PhotoStatus; cacheHit: number; count: number; tokens: number; cost: number }[];
+  groups: {
+    day: number;
+    source: string;
+    status: PhotoStatus;
+    cacheHit: number;
+    count: number;
+    tokens: number;
+    cost: number;
+    /** Total processing time of the photos that have one, and how many have one. */
+    durationMs: number | null;
+    timed: number;
+  }[];
   queue: { queued: number; running: number };
   models: {
     provider: string;
@@ -36,7 +47,12 @@ export interface StatsRows {
   }[];
   failures: { kind: string | null; count: number }[];
   failureExamples: { kind: string | null; path: string; error: string | null; at: number }[];
-  perTelegramUser: { user: string; done: number; failed: number }[];
+  perTelegramUser: { user: string; name: string | null; done: number; failed: number }[];
+  /** Photos per Telegram user and local day. */
+  telegramDays: { user: string; day: number; done: number; failed: number }[];
+  /** Retries and model switches per local day. */
+  events: { day: number; kind: 'retry' | 'model-switch'; count: number }[];
+  switches: { from: string; to: string; count: number }[];
 }
 
 type ModelRow = { provider: string; model: string; calls: number; ok: number; tokensIn: number; tokensOut: number; cost: number };
@@ -70,6 +86,9 @@ export class ReportStore {
       failures: this.sql.failureKinds.all({ since, until }) as StatsRows['failures'],
       failureExamples: this.sql.failureExamples.all({ since, until }) as StatsRows['failureExamples'],
       perTelegramUser: this.sql.perTelegramUser.all({ since, until }) as StatsRows['perTelegramUser'],
+      telegramDays: this.sql.telegramDays.all(range) as StatsRows['telegramDays'],
+      events: this.sql.events.all(range) as StatsRows['events'],
+      switches: this.sql.switches.all({ since, until }) as StatsRows['switches'],
     };
   }
 
@@ -112,7 +131,7 @@ function statements(db: Database.Database) {
     ),
     groups: db.prepare(
       `SELECT CAST((updated_at + @offset) / 86400000 AS INTEGER) AS day, source, status, cache_hit AS cacheHit, COUNT(*) AS count,
-              SUM(tokens_in + tokens_out) AS tokens, SUM(cost) AS cost
+              SUM(tokens_in + tokens_out) AS tokens, SUM(cost) AS cost, SUM(duration_ms) AS durationMs, COUNT(duration_ms) AS timed
        FROM photos WHERE updated_at >= @since AND updated_at < @until GROUP BY day, source, status, cache_hit`,
     ),
     failureKinds: db.prepare(
@@ -124,8 +143,23 @@ function statements(db: Database.Database) {
          FROM photos WHERE status = 'failed' AND updated_at >= @since AND updated_at < @until) WHERE n <= 3 ORDER BY kind, at DESC`,
     ),
     perTelegramUser: db.prepare(
-      `SELECT telegram_user AS user, COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'failed') AS failed
-       FROM photos WHERE telegram_user IS NOT NULL AND updated_at >= @since AND updated_at < @until GROUP BY telegram_user ORDER BY done DESC`,
+      `SELECT telegram_user AS user, COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'failed') AS failed,
+              (SELECT n.telegram_name FROM photos n WHERE n.telegram_user = p.telegram_user AND n.telegram_name IS NOT NULL
+               ORDER BY n.updated_at DESC LIMIT 1) AS name
+       FROM photos p WHERE telegram_user IS NOT NULL AND updated_at >= @since AND updated_at < @until GROUP BY telegram_user ORDER BY done DESC`,
+    ),
+    telegramDays: db.prepare(
+      `SELECT telegram_user AS user, CAST((updated_at + @offset) / 86400000 AS INTEGER) AS day,
+              COUNT(*) FILTER (WHERE status = 'done') AS done, COUNT(*) FILTER (WHERE status = 'failed') AS failed
+       FROM photos WHERE telegram_user IS NOT NULL AND updated_at >= @since AND updated_at < @until GROUP BY telegram_user, day`,
+    ),
+    events: db.prepare(
+      `SELECT CAST((at + @offset) / 86400000 AS INTEGER) AS day, kind, COUNT(*) AS count
+       FROM job_events WHERE at >= @since AND at < @until GROUP BY day, kind`,
+    ),
+    switches: db.prepare(
+      `SELECT model AS "from", to_model AS "to", COUNT(*) AS count FROM job_events
+       WHERE at >= @since AND at < @until AND kind = 'model-switch' GROUP BY model, to_model ORDER BY count DESC`,
     ),
     exportRows: db.prepare(
       `SELECT path, result, updated_at AS updatedAt FROM photos

@@ -147,6 +147,37 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX writes_at ON writes (at);
    CREATE INDEX writes_before ON writes (before_sha256);
    CREATE INDEX writes_after ON writes (after_sha256);`,
+  // 5: the HTTP API. A job asks for a profile too; the Telegram user's display name goes with the job (stats show
+  // names); history is listed by source and searched by text (FTS5 over title, description and keywords, kept by
+  // triggers); the stats pass covers processing time; retries and model switches are recorded when they happen.
+  `ALTER TABLE photos ADD COLUMN profile TEXT;
+   ALTER TABLE photos ADD COLUMN telegram_name TEXT;
+   CREATE INDEX photos_source ON photos (source, updated_at);
+   DROP INDEX photos_updated;
+   CREATE INDEX photos_updated ON photos (updated_at, source, status, cache_hit, tokens_in, tokens_out, cost, duration_ms);
+   CREATE TABLE job_events (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('retry', 'model-switch')),
+     photo TEXT,
+     model TEXT,
+     to_model TEXT,
+     reason TEXT
+   );
+   CREATE INDEX job_events_at ON job_events (at, kind, model, to_model);
+   CREATE VIRTUAL TABLE photos_text USING fts5(title, description, keywords, content = 'photos', content_rowid = 'id',
+     tokenize = 'unicode61 remove_diacritics 2');
+   INSERT INTO photos_text (photos_text) VALUES ('rebuild');
+   CREATE TRIGGER photos_text_insert AFTER INSERT ON photos BEGIN
+     INSERT INTO photos_text (rowid, title, description, keywords) VALUES (new.id, new.title, new.description, new.keywords);
+   END;
+   CREATE TRIGGER photos_text_delete AFTER DELETE ON photos BEGIN
+     INSERT INTO photos_text (photos_text, rowid, title, description, keywords) VALUES ('delete', old.id, old.title, old.description, old.keywords);
+   END;
+   CREATE TRIGGER photos_text_update AFTER UPDATE OF title, description, keywords ON photos BEGIN
+     INSERT INTO photos_text (photos_text, rowid, title, description, keywords) VALUES ('delete', old.id, old.title, old.description, old.keywords);
+     INSERT INTO photos_text (rowid, title, description, keywords) VALUES (new.id, new.title, new.description, new.keywords);
+   END;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

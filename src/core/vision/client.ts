@@ -56,6 +56,8 @@ export interface VisionEvents {
   onFallback?: (from: string, reason: string) => void;
   /** The model in use (the one later photos start with) changed. */
   onSwitch?: (from: string | undefined, to: string) => void;
+  /** `from` failed for this photo and `to` is asked next (recorded in the store for /stats). */
+  onHandOver?: (from: string, to: string, reason: string) => void;
 }
 
 type Message = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -184,6 +186,7 @@ export class VisionClient {
     for (const [position, index] of order.entries()) {
       if (index === -1 && tried) break;
       const model = index === -1 ? fallbackModel! : candidates[index]!;
+    let failedModel: string | undefined;
       // One clock reading for the check and the wait: formatting the time below can take a while (ICU loads on
       // first use), and a second reading after it could already be past the pause's end (a negative wait).
       const now = Date.now();
@@ -194,6 +197,7 @@ export class VisionClient {
         continue;
       }
       tried = true;
+      if (failedModel !== undefined) this.events.onHandOver?.(failedModel, model.id, lastProblem);
       const outcome = await this.tryModel(model, request);
       if (outcome.ok) {
         this.breaker.success(model.id);
@@ -215,6 +219,7 @@ export class VisionClient {
       }
       if (outcome.usage) spent = addUsage(spent, outcome.usage);
       lastProblem = `${model.id}: ${outcome.reason}`;
+      failedModel = model.id;
       lastKind = outcome.kind;
       retryAfterMs = outcome.retryAfterMs;
       if (outcome.kind === 'transient' || outcome.kind === 'invalid-output') {
