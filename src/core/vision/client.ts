@@ -186,7 +186,7 @@ export class VisionClient {
     for (const [position, index] of order.entries()) {
       if (index === -1 && tried) break;
       const model = index === -1 ? fallbackModel! : candidates[index]!;
-    let failedModel: string | undefined;
+      let failedModel: string | undefined;
       // One clock reading for the check and the wait: formatting the time below can take a while (ICU loads on
       // first use), and a second reading after it could already be past the pause's end (a negative wait).
       const now = Date.now();
