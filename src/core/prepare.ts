@@ -31,6 +31,8 @@ const importSharp = () =>
   import('sharp').then((m) => {
     // sharp sizes its thread pool from a cgroup-limited guess (1 here); use every core for the decode.
     m.default.concurrency(availableParallelism());
+    // libvips' operation cache keeps recent images and their buffers for reuse (tens of MB); each photo is opened once.
+    m.default.cache(false);
     return m.default;
   });
 type Sharp = Awaited<ReturnType<typeof importSharp>>;

@@ -178,6 +178,7 @@ export class VisionClient {
     let retryAfterMs: number | undefined;
     let tried = false;
     let spent: CallUsage | undefined;
+    let failedModel: string | undefined;
     // The candidates from the one that answered last, then the fallback model, which is only called when every
     // candidate is paused (a fixed model or all free ones failing): it is the operator's choice for that case.
     const fallbackModel = this.settings.fallbackModel;
@@ -186,7 +187,6 @@ export class VisionClient {
     for (const [position, index] of order.entries()) {
       if (index === -1 && tried) break;
       const model = index === -1 ? fallbackModel! : candidates[index]!;
-      let failedModel: string | undefined;
       // One clock reading for the check and the wait: formatting the time below can take a while (ICU loads on
       // first use), and a second reading after it could already be past the pause's end (a negative wait).
       const now = Date.now();
