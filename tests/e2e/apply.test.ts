@@ -1,12 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/csv.js';
 import { copyCorpus, ROOT, tempDirs } from '../support/corpus.js';
+import { runCli, type CliRun as Run } from '../support/cli-run.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
-const BIN = path.join(ROOT, 'bin', 'phototag.js');
 const EXIFTOOL = path.join(ROOT, 'node_modules', 'exiftool-vendored.pl', 'bin', 'exiftool');
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
@@ -20,25 +20,8 @@ afterAll(async () => {
   await fake.close();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function phototag(args: string[], cwd: string, data: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: cwd, PHOTOTAG_DATA_DIR: data, OPENROUTER_API_KEY: 'sk-or-v1-apply-secret' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const phototag = (args: string[], cwd: string, data: string): Promise<Run> =>
+  runCli(args, { cwd, dataDir: data, key: 'sk-or-v1-apply-secret' });
 
 const dryRun = (cwd: string, data: string, csv: string, ...files: string[]) =>
   phototag(

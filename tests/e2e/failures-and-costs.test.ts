@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestExifTool, copyCorpus, ROOT, tempDirs } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, tempDirs } from '../support/corpus.js';
+import { runCli, type CliRun as Run } from '../support/cli-run.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 // Failed photos a cron user must hear about, what `retry` retries, and what failed photos cost (built CLI, pipes).
-const BIN = path.join(ROOT, 'bin', 'phototag.js');
 const KEY = 'sk-or-v1-failures-secret-abcdef';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
@@ -21,25 +20,7 @@ afterAll(async () => {
   await closeTestExifTool();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function phototag(args: string[], work: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', HOME: work, PHOTOTAG_DATA_DIR: path.join(work, 'data'), OPENROUTER_API_KEY: KEY },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const phototag = (args: string[], work: string): Promise<Run> => runCli(args, { cwd: work, dataDir: path.join(work, 'data'), key: KEY });
 
 const provider = (model = 'fake/vision') => ['--provider', 'openrouter', '--base-url', fake.url, '--model', model, '--rpm', '0'];
 

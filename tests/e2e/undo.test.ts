@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTestExifTool, copyCorpus, CORPUS, ROOT, sha256, tempDirs } from '../support/corpus.js';
+import { runCli, type CliRun as Run } from '../support/cli-run.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
-const BIN = path.join(ROOT, 'bin', 'phototag.js');
 const EXIFTOOL = path.join(ROOT, 'node_modules', 'exiftool-vendored.pl', 'bin', 'exiftool');
 const SECRET = 'sk-or-v1-undo-secret-abcdef';
 
@@ -21,25 +21,7 @@ afterAll(async () => {
   await closeTestExifTool();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function phototag(args: string[], work: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', HOME: work, PHOTOTAG_DATA_DIR: path.join(work, 'data'), OPENROUTER_API_KEY: SECRET },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const phototag = (args: string[], work: string): Promise<Run> => runCli(args, { cwd: work, dataDir: path.join(work, 'data'), key: SECRET });
 
 const tag = (work: string, ...args: string[]) =>
   phototag(['tag', '--provider', 'openrouter', '--base-url', fake.url, '--model', 'fake/vision', '--rpm', '0', ...args], work);
