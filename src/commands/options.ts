@@ -47,7 +47,7 @@ export function addTagOptions(command: Command): Command {
   return addProviderOptions(command)
     .option('--lang <codes>', 'languages, the first is primary: en, ru or en,ru (default: en)')
     .option('--max-keywords <n>', 'keywords per language (default: 30)', integer('--max-keywords', 1))
-    .option('--concurrency <n>', 'photos worked on at once (default: 2)', integer('--concurrency', 1))
+    .option('--concurrency <n>', 'model calls at once; photos are read and written beside them (default: 2)', integer('--concurrency', 1))
     .option('--rpm <n>', 'model requests per minute, 0 = unlimited (default: 20 on OpenRouter)', number('--rpm', 0))
     .option('--timeout <seconds>', 'seconds to wait for one model answer (default: 120)', number('--timeout', 1))
     .option('--max-attempts <n>', 'tries per photo for transient failures: 429, 5xx, timeouts (default: 3)', integer('--max-attempts', 1))

@@ -12,6 +12,17 @@ export class FatalError extends Error {
   }
 }
 
+/**
+ * The run stopped (Ctrl-C, a run-ending error) while the photo waited for a model slot: nothing was paid for
+ * it, so it goes back to the queue untried instead of calling the model after the stop.
+ */
+export class NotStartedError extends Error {
+  constructor() {
+    super('not started: the run stopped before its model call');
+    this.name = new.target.name;
+  }
+}
+
 export class UsageError extends FatalError {
   constructor(message: string) {
     super(message, ExitCode.usage);

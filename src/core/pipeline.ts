@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
-import { errorMessage, FatalError, PhotoError, type CallUsage } from './errors.js';
+import { errorMessage, FatalError, NotStartedError, PhotoError, type CallUsage } from './errors.js';
 import type { MetadataTool } from './exiftool.js';
 import { isFullyTagged, planWrite } from './fieldmap.js';
 import { formatOf, hasSharpExtension, SHARP_FORMAT } from './formats.js';
@@ -56,6 +56,12 @@ export interface PipelineParts {
   /** The operator's prompt and sampling settings, when not the defaults (part of the cache key). */
   tuningKey?: string;
   analyze: (jpeg: Buffer, context: readonly string[], languages: readonly string[], signal?: AbortSignal) => Promise<Analysis>;
+  /**
+   * Waits for one of the run's model slots and gives its release (the runner's; none: no limit). Taken only
+   * once the photo is read and decoded, and given back as soon as the answer is in, so the slots never wait
+   * for local work. Rejects with NotStartedError when the run stops first.
+   */
+  modelSlot?: () => Promise<() => void>;
   onStage?: (file: string, stage: Stage) => void;
   /** How long a stage took (successful or not), for the daemon's per-stage histograms. */
   onTiming?: (file: string, stage: TimedStage, ms: number) => void;
@@ -74,7 +80,8 @@ export interface TagResult {
 
 /**
  * One photo from path to verified metadata. Per-photo problems come back as a failed outcome; only run-ending
- * errors throw. The caller (the queue) decides whether to record the outcome or try again later.
+ * errors throw, and NotStartedError for a photo the stopping run never sent. The caller (the queue) decides
+ * whether to record the outcome or try again later.
  */
 export async function tagPhoto(
   job: JobRequest & { path: string },
@@ -94,7 +101,7 @@ export async function tagPhoto(
     const after = outcome.status === 'done' && !outcome.dryRun ? await fs.stat(file) : stat;
     return { outcome, record: options.dryRun ? undefined : recordOf(outcome, options, after, hash, job) };
   } catch (error) {
-    if (error instanceof FatalError) throw error;
+    if (error instanceof FatalError || error instanceof NotStartedError) throw error;
     const photoError = error instanceof PhotoError ? error : undefined;
     const outcome: PhotoOutcome = {
       file,
@@ -224,8 +231,14 @@ async function tagFile(
           format.pixels === 'sharp' && decoding
             ? unwrap(await decoding)
             : await timed('decode', () => prepareImage(file, format, meta, parts.tool, imageOptions));
-        parts.onStage?.(file, 'analyzing');
-        const answer = await timed('model', () => parts.analyze(image.jpeg, context, options.languages, signal));
+        const release = parts.modelSlot ? await parts.modelSlot() : undefined;
+        let answer: Analysis;
+        try {
+          parts.onStage?.(file, 'analyzing');
+          answer = await timed('model', () => parts.analyze(image.jpeg, context, options.languages, signal));
+        } finally {
+          release?.();
+        }
         // Kept at once, so a crash before the write costs no second call; forgotten below if it cannot be written.
         parts.store.cache.saveAnalysis(cacheKey, answer);
         return answer;

@@ -12,6 +12,8 @@ export interface JobQueue {
   claim(): ClaimedJob | undefined;
   finish(record: PhotoRecord | undefined, file: string): void;
   defer(file: string, delayMs: number, error: string, kind: string, countsAsAttempt: boolean): void;
+  /** A claimed photo goes back untried (the run stopped before it was sent): due now, no attempt used, its last error kept. */
+  release(file: string): void;
   pending(): { queued: number; running: number; nextDueAt?: number };
   close(): void;
 }
@@ -77,6 +79,10 @@ export class StoreQueue implements JobQueue {
     this.store.jobs.defer(file, delayMs, error, kind, countsAsAttempt);
   }
 
+  release(file: string): void {
+    this.store.jobs.release(file);
+  }
+
   pending() {
     return this.store.jobs.pending(this.runId);
   }
@@ -121,6 +127,12 @@ export class MemoryQueue implements JobQueue {
     job.running = false;
     job.dueAt = Date.now() + delayMs;
     if (!countsAsAttempt) job.attempts--;
+  }
+
+  release(file: string): void {
+    const job = this.jobs.find((j) => j.path === file)!;
+    job.running = false;
+    job.attempts--;
   }
 
   pending() {

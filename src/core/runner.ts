@@ -1,10 +1,12 @@
 import { readdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { errorMessage, FatalError, PhotoError } from './errors.js';
+import { errorMessage, FatalError, NotStartedError, PhotoError } from './errors.js';
 import { statPhoto, tagPhoto, type PipelineParts, type Stage, type TagOptions, type TimedStage } from './pipeline.js';
 import type { JobQueue } from './queue.js';
 import { backoffDelay } from './retry.js';
 import type { IntakeItem, Job } from './job.js';
+import { Slots } from './slots.js';
 import type { QueueItem } from './store.js';
 import type { PhotoOutcome } from './types.js';
 import { removeStrayTemp, TEMP_MARKER } from './writer.js';
@@ -41,6 +43,7 @@ export interface RunSummary {
 }
 
 export interface RunSettings {
+  /** Model calls at once (the model slots). */
   concurrency: number;
   /** Tries per photo for transient failures. */
   maxAttempts: number;
@@ -57,10 +60,24 @@ export const UNCHANGED_SINCE_FAILED = 'unchanged since it failed (`phototag retr
 const BATCH = 256;
 
 /**
+ * Photos in the local stages beside those at the model: read and decoded ahead of a free model slot, or
+ * written and verified behind it. One per core keeps the cores busy; the decodes themselves run one at a
+ * time (prepare.ts), so this bounds memory too: each waiting photo holds only its small model-sized JPEG.
+ */
+export function localSlots(): number {
+  return Math.max(2, availableParallelism());
+}
+
+/**
  * Work one run: `intake` yields paths (files given on the command line, a folder walk), each is queued, and
- * `concurrency` workers claim and tag them. Per-photo failures are outcomes; transient ones go back to the
- * queue with backoff until `maxAttempts`; a fatal error (refused key, no credit, daily limit) stops the run
- * and leaves the rest queued for `phototag retry`.
+ * workers claim and tag them. Per-photo failures are outcomes; transient ones go back to the queue with
+ * backoff until `maxAttempts`; a fatal error (refused key, no credit, daily limit) stops the run and leaves
+ * the rest queued for `phototag retry`.
+ *
+ * A pipeline, not N workers each holding a model slot through its own read, decode and write: there are
+ * `concurrency` model slots and `concurrency + localSlots()` photos in flight, so a photo is read and
+ * decoded while the slots are busy and takes a slot the moment one frees; its write runs after it gave the
+ * slot back. Throughput is then concurrency / latency as long as the cores keep up.
  */
 export async function runQueue(
   intake: AsyncIterable<IntakeItem> | Iterable<IntakeItem>,
@@ -93,6 +110,12 @@ export async function runQueue(
     for (const wake of waiters) wake();
   };
   stop.signal.addEventListener('abort', nudge, { once: true });
+  const modelSlots = new Slots(settings.concurrency);
+  // A photo still waiting for a slot when the run stops is not sent: it goes back to the queue untried.
+  const modelSlot = () =>
+    modelSlots.acquire(stop.signal).catch((error: unknown) => {
+      throw stop.signal.aborted ? new NotStartedError() : error;
+    });
 
   const report = (outcome: PhotoOutcome, job?: Job) => {
     count(summary, outcome);
@@ -172,7 +195,7 @@ export async function runQueue(
         const result = await tagPhoto(
           job,
           options,
-          { ...parts, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
+          { ...parts, modelSlot, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
           settings.abort,
         );
         const outcome = result.outcome;
@@ -189,6 +212,10 @@ export async function runQueue(
         queue.finish(result.record, job.path);
         report(outcome, job);
       } catch (error) {
+        if (error instanceof NotStartedError) {
+          queue.release(job.path);
+          continue;
+        }
         // Run-ending: the photo goes back to the queue untried, like every other photo not yet done.
         queue.defer(job.path, 0, errorMessage(error), 'provider', false);
         summary.fatal ??= error instanceof FatalError ? error : new FatalError(errorMessage(error));
@@ -197,7 +224,7 @@ export async function runQueue(
     }
   };
 
-  await Promise.all([fill(), ...Array.from({ length: settings.concurrency }, work)]);
+  await Promise.all([fill(), ...Array.from({ length: settings.concurrency + localSlots() }, work)]);
   settings.signal?.removeEventListener('abort', stopAll);
   summary.notStarted = queue.pending().queued;
   queue.close();

@@ -7,7 +7,7 @@ import type { Config } from './config/schema.js';
 import type { IntakeItem, Proposal } from './job.js';
 import type { PipelineParts, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
-import { runQueue, type RunEvents, type RunSummary } from './runner.js';
+import { localSlots, runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { ModelCall, Source } from './types.js';
 import { VisionClient } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
@@ -105,7 +105,8 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         onHandOver: (from, to, reason) => store.cache.recordModelSwitch(from, to, reason),
       },
     );
-    tool = new MetadataTool(config.concurrency);
+    // ExifTool's work is local (reads ahead of the model, writes behind it): a process per core, not per model slot.
+    tool = new MetadataTool(localSlots());
     const options: TagOptions = {
       languages: config.languages,
       maxKeywords: config.maxKeywords,

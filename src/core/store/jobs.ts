@@ -287,6 +287,11 @@ export class JobStore {
       .immediate();
   }
 
+  /** A claimed job back to queued, untried: due now, the attempt its claim counted given back. */
+  release(file: string): void {
+    this.sql.release.run(Date.now(), Date.now(), file);
+  }
+
   /** How many jobs this run still has, and when the earliest deferred one is due. */
   pending(runId: number): { queued: number; running: number; nextDueAt?: number } {
     const row = this.sql.pending.get(runId) as { queued: number | null; running: number | null; next: number | null };
@@ -388,6 +393,9 @@ function statements(db: Database.Database) {
     ),
     defer: db.prepare(
       `UPDATE photos SET status = 'queued', next_attempt_at = ?, error = ?, error_kind = ?, attempts = attempts - ?, updated_at = ? WHERE path = ?`,
+    ),
+    release: db.prepare(
+      `UPDATE photos SET status = 'queued', next_attempt_at = ?, attempts = attempts - 1, updated_at = ? WHERE path = ? AND status = 'running'`,
     ),
     retryEvent: db.prepare(`INSERT INTO job_events (at, kind, photo, reason) VALUES (?, 'retry', ?, ?)`),
     pending: db.prepare(
