@@ -9,6 +9,8 @@ import { errorMessage } from './errors.js';
  * that ends it once phototag is gone. `-stay_open True -@ -` does not exit at the end of its input (it polls for
  * more), so after a `kill -9` or the OOM killer it would live on forever under PID 1. Gone means: ExifTool's
  * parent is no longer phototag (the kernel reparents it at once, even while phototag is an unreaped zombie).
+ * It runs in a session of its own: Ctrl-C at a terminal signals the whole foreground process group, and ExifTool
+ * must not die in the middle of a photo's write while phototag lets the photos in progress finish.
  */
 const GUARD = `
 my ($tool, @args) = @ARGV;
@@ -38,7 +40,7 @@ async function guardedExifTool(): Promise<ChildProcess> {
   return spawn(PERL, ['-e', GUARD, '--', tool, '-stay_open', 'True', '-@', '-'], {
     stdio: 'pipe',
     shell: false,
-    detached: false,
+    detached: true,
     env: guardEnv(),
   });
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -130,11 +130,19 @@ describe('phototag tag on a terminal', () => {
       expect(status[1]).toMatch(/^\d+ done · \d+ skipped · \d+ failed · \d+ queued · \d+ tokens · \$\d/u);
       for (const line of status.slice(2)) expect(line).toMatch(/^ {2}(reading|analyzing|writing) \S/u);
     }
-    // Two photos being analyzed, one waiting: "1 queued", not 3.
-    const busy = frames.find(
-      (lines) => lines.filter((l) => l.startsWith('  analyzing')).length === 2 && lines.some((l) => l.includes(' 0/3')),
-    );
-    expect(busy?.find((l) => l.includes(' queued'))).toMatch(/ 1 queued /u);
+    // A photo in progress (at the model, or read ahead of a free model slot) is not also counted as queued:
+    // in every frame, the counts and the lines of photos in progress add up to the three photos.
+    const whole = frames.filter((lines) => lines.some((l) => BAR_LINE.test(l) && / \d\/3\b/u.test(l)));
+    expect(whole.length).toBeGreaterThan(0);
+    for (const lines of whole) {
+      const counts = lines.find((l) => / queued · /u.test(l))!;
+      const [done, skipped, failed, queued] = [/(\d+) done/u, /(\d+) skipped/u, /(\d+) failed/u, /(\d+) queued/u].map((re) =>
+        Number(re.exec(counts)![1]),
+      );
+      const inProgress = lines.filter((l) => /^ {2}(reading|analyzing|writing) /u.test(l)).length;
+      expect(done! + skipped! + failed! + queued! + inProgress, lines.join('\n')).toBe(3);
+    }
+    expect(whole.some((lines) => lines.filter((l) => l.startsWith('  analyzing')).length === 2)).toBe(true);
   });
 
   it('lays out for 80 columns on a 0×0 pseudo-terminal instead of one character per line', async () => {
@@ -154,8 +162,16 @@ describe('phototag tag on a terminal', () => {
     expect(screen.some((l) => /^2 done, 0 skipped, 0 failed of 2 found in/u.test(l))).toBe(true);
   });
 
-  it('on Ctrl-C finishes the photos in progress, and no stale frame contradicts the summary', async () => {
-    const slow = await startFakeOpenAI({ latencyMs: 1500 });
+  it('on Ctrl-C finishes the photos at the model with every field, sends none of those read ahead, and leaves no stale frame', async () => {
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    // The two answers wait until the Ctrl-C is in: the photos behind them are read and waiting for a slot by then.
+    const slow = await startFakeOpenAI({
+      script: [
+        { type: 'ok', hold: held },
+        { type: 'ok', hold: held },
+      ],
+    });
     try {
       const work = newDir();
       const names = ['nikon-d5000.jpg', 'htc-desire-gps.jpg', 'olympus-pen-e-p3.jpg', 'fujifilm-finepix2650.jpg', 'panasonic-dmc-lc70.jpg'];
@@ -163,17 +179,21 @@ describe('phototag tag on a terminal', () => {
         work,
         names.map((n) => `jpeg/${n}`),
       );
+      let terminal: ChildProcess | undefined;
       let typed = false;
+      const typer = setInterval(() => {
+        if (typed || !terminal || slow.state.calls.length < 2) return;
+        typed = true;
+        terminal.stdin!.write('\x03'); // Ctrl-C, through the terminal's line discipline: ExifTool's processes get it too
+      }, 50);
       const run = await runInPty(phototagArgs(['tag', ...provider(slow.url), '--concurrency', '2', ...names]), {
         cwd: work,
         env: envFor(work),
-        onOutput: (_raw, child) => {
-          if (!typed && slow.state.calls.length >= 2) {
-            typed = true;
-            child.stdin!.write('\x03'); // Ctrl-C, through the terminal's line discipline
-          }
+        onOutput: (raw, child) => {
+          terminal = child;
+          if (raw.includes('SIGINT received')) setTimeout(letGo, 300);
         },
-      });
+      }).finally(() => clearInterval(typer));
       expect(typed).toBe(true);
       expect(run.code).toBe(1);
       const screen = screenOf(run.raw);
@@ -181,8 +201,20 @@ describe('phototag tag on a terminal', () => {
       expect(screen).toContain('stopped: interrupted');
       expect(screen.some((l) => /^2 done, 0 skipped, 0 failed, 3 still queued/u.test(l))).toBe(true);
       expect(screen.filter((l) => BAR_LINE.test(l) || /^\s+(reading|analyzing|writing) /u.test(l))).toEqual([]);
-      expect(Object.values(statuses(work)).sort()).toEqual(['done', 'done', 'queued', 'queued', 'queued']);
+      expect(slow.state.calls).toHaveLength(2);
+      const status = statuses(work);
+      expect(Object.values(status).sort()).toEqual(['done', 'done', 'queued', 'queued', 'queued']);
+      // The terminal's SIGINT must not cut off the ExifTool writing a photo in progress: every field is there.
+      expect(screen.join('\n')).not.toContain('not written');
+      for (const [name, state] of Object.entries(status)) {
+        if (state !== 'done') continue;
+        const tags = await readTags(path.join(work, name));
+        const file = name;
+        expect(tags['IFD0:ImageDescription'], file).toMatch(/^A photograph/u);
+        expect(tags['XMP-dc:Title'], file).toMatch(/^Photo /u);
+      }
     } finally {
+      letGo();
       await slow.close();
     }
   });

@@ -49,7 +49,12 @@ export async function withNativeHeifDecode<T>(
   try {
     const out = path.join(dir, 'decoded.jpg');
     const said: string[] = [];
-    const child = spawn(decoder, ['--quiet', '-q', String(QUALITY), file, out], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(decoder, ['--quiet', '-q', String(QUALITY), file, out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
+      detached: true,
+    });
     child.stdout.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

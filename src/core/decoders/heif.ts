@@ -34,7 +34,12 @@ const DECODE_TIMEOUT_MS = 120_000;
 
 export async function decodeHeif(file: string): Promise<RgbaImage> {
   const modulePath = require.resolve('heic-decode');
-  const child = spawn(process.execPath, ['-e', CHILD, modulePath, file], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], windowsHide: true });
+  const child = spawn(process.execPath, ['-e', CHILD, modulePath, file], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    windowsHide: true,
+    // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
+    detached: true,
+  });
   const chunks: Buffer[] = [];
   const said: string[] = [];
   child.stdio[3]!.on('data', (chunk: Buffer) => chunks.push(chunk));

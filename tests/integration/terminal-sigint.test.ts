@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findNativeHeifDecoder } from '../../src/core/decoders/heif-native.js';
+import { CORPUS, copyCorpus, ROOT, tempDirs } from '../support/corpus.js';
+
+// Ctrl-C at a terminal sends SIGINT to every process of the foreground process group: phototag and the helper
+// processes it started. phototag lets the photos in progress finish, so its helpers must live on: a killed
+// ExifTool failed the write in progress ("Process terminated before task completed", and the photo lost its
+// EXIF description), a killed HEIC decoder failed the photo as corrupt.
+
+const workDir = tempDirs();
+
+/**
+ * In a process group of its own (so the test's own group is spared): start ExifTool and the HEIC decoders on
+ * phototag's built modules, send SIGINT to the whole group as the terminal would, as phototag ignore it as a
+ * run does, then finish the work and print what came of it.
+ */
+const SCRIPT = `
+const fs = require('node:fs');
+const [dist, photo, out, heic, native] = process.argv.slice(1);
+const { MetadataTool } = require(dist + '/core/exiftool.js');
+const { shrinkHeifWith } = require(dist + '/core/prepare.js');
+process.on('SIGINT', () => {}); // phototag's launcher: the photos in progress finish
+function children(match) {
+  return fs.readdirSync('/proc').filter((name) => /^\\d+$/.test(name)).filter((name) => {
+    try {
+      const stat = fs.readFileSync('/proc/' + name + '/stat', 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && match.test(fs.readFileSync('/proc/' + name + '/cmdline', 'utf8'));
+    } catch { return false; }
+  });
+}
+(async () => {
+  const tool = new MetadataTool(1);
+  await tool.read(photo);
+  const decoders = ['wasm', ...(native === 'yes' ? ['native'] : [])];
+  const decodes = decoders.map((decoder) => shrinkHeifWith(decoder, heic, { maxEdge: 512, quality: 80 }).then((i) => i.width + 'x' + i.height, (e) => String(e.message)));
+  // Every helper is running: ExifTool and each decoder.
+  const wanted = [/exiftool/, /heic-decode/, ...(native === 'yes' ? [/heif-(dec|convert)/] : [])];
+  while (!wanted.every((m) => children(m).length > 0)) await new Promise((r) => setTimeout(r, 2));
+  process.kill(0, 'SIGINT');
+  await new Promise((r) => setTimeout(r, 300));
+  let written;
+  try {
+    await tool.write(photo, { 'XMP-dc:Title': 'After Ctrl-C' }, { outFile: out, minorErrors: 'stop' });
+    written = (await tool.read(out)).tags['XMP-dc:Title'];
+  } catch (error) { written = String(error.message).slice(0, 200); }
+  const decoded = Object.fromEntries(decoders.map((d, i) => [d, undefined]));
+  const results = await Promise.all(decodes);
+  decoders.forEach((d, i) => (decoded[d] = results[i]));
+  await tool.close();
+  console.log(JSON.stringify({ written, decoded }));
+})();
+`;
+
+describe('a Ctrl-C at the terminal does not cut off a photo in progress', () => {
+  it('ExifTool and the HEIC decoders live on through the SIGINT to the process group, and finish their photos', async () => {
+    const dir = workDir();
+    const [photo] = copyCorpus(dir, ['jpeg/nikon-d5000.jpg']);
+    const native = findNativeHeifDecoder() ? 'yes' : 'no';
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        SCRIPT,
+        path.join(ROOT, 'dist'),
+        photo!,
+        path.join(dir, 'written.jpg'),
+        path.join(CORPUS, 'heic/apple-iphone7-gps.heic'),
+        native,
+      ],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const result = JSON.parse(stdout) as { written: string; decoded: Record<string, string> };
+    expect(result.written).toBe('After Ctrl-C');
+    expect(result.decoded).toEqual(native === 'yes' ? { wasm: '512x384', native: '512x384' } : { wasm: '512x384' });
+  });
+});
