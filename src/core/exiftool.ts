@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { ExifTool, exiftoolPath } from 'exiftool-vendored';
 import { withArgPath } from './arg-path.js';
 import { errorMessage } from './errors.js';
@@ -34,10 +35,18 @@ exec($^X, $tool, @args) or die "cannot run $tool: $!";
 
 const PERL = fs.existsSync('/usr/bin/perl') ? '/usr/bin/perl' : 'perl';
 
+/**
+ * phototag's ExifTool config (exiftool/phototag.config in the package; src/core and dist/core are both two levels
+ * down): a cheaper copy of a RAW's tags into a new sidecar, same bytes (see `write`'s `sidecarCopy`). Without it
+ * ExifTool does the full copy, only slower.
+ */
+export const EXIFTOOL_CONFIG = path.join(__dirname, '..', '..', 'exiftool', 'phototag.config');
+const STAY_OPEN_ARGS = [...(fs.existsSync(EXIFTOOL_CONFIG) ? ['-config', EXIFTOOL_CONFIG] : []), '-stay_open', 'True', '-@', '-'];
+
 /** exiftool-vendored's own spawn, with the watchdog in front (not on Windows, where it runs exiftool.exe). */
 async function guardedExifTool(): Promise<ChildProcess> {
   const tool = await exiftoolPath();
-  return spawn(PERL, ['-e', GUARD, '--', tool, '-stay_open', 'True', '-@', '-'], {
+  return spawn(PERL, ['-e', GUARD, '--', tool, ...STAY_OPEN_ARGS], {
     stdio: 'pipe',
     shell: false,
     detached: true,
@@ -116,7 +125,7 @@ export class MetadataTool {
       taskTimeoutMillis: 60_000,
       ignoreMinorErrors: false,
       useMWG: false,
-      ...(process.platform === 'win32' ? {} : { processFactory: guardedExifTool }),
+      ...(process.platform === 'win32' ? { exiftoolArgs: STAY_OPEN_ARGS } : { processFactory: guardedExifTool }),
     });
     // batch-cluster turns each stdout chunk into a string on its own, so a UTF-8 character split between two
     // chunks (long Cyrillic text in an answer over ~8 KB) became two U+FFFD and the read-back never matched.
@@ -150,13 +159,19 @@ export class MetadataTool {
    * Write a copy of `file` with `tags` changed to `outFile` (which must not exist); `file` is not touched.
    * Returns ExifTool's warnings; throws with ExifTool's error when nothing was written. With `minorErrors:
    * 'stop'` ExifTool reports every `[minor]` problem and leaves a directory it would have to repair as it was
-   * (its warning then starts with `[Minor]`); with 'repair' (-m) it repairs silently.
+   * (its warning then starts with `[Minor]`); with 'repair' (-m) it repairs silently. `sidecarCopy`: `outFile` is a
+   * new XMP sidecar made from `file` (a photo): phototag.config then skips the photo's tags that cannot reach XMP.
    */
-  async write(file: string, tags: RawTags, options: { outFile: string; minorErrors: 'stop' | 'repair' }): Promise<string[]> {
+  async write(
+    file: string,
+    tags: RawTags,
+    options: { outFile: string; minorErrors: 'stop' | 'repair'; sidecarCopy?: boolean },
+  ): Promise<string[]> {
     const result = await withArgPath(file, (arg) =>
       this.exiftool.write(arg, escapeEntities(tags) as never, {
         // -a: ExifTool prints every warning of the write, not only the first (the output file is the same).
-        writeArgs: ['-a', '-o', options.outFile],
+        // The user parameter is set on every write: ExifTool keeps one from an earlier command of the same process.
+        writeArgs: ['-a', '-userParam', `PhototagSidecarCopy=${options.sidecarCopy ? 1 : 0}`, '-o', options.outFile],
         ignoreMinorErrors: options.minorErrors === 'repair',
         useMWG: false,
       }),

@@ -84,19 +84,19 @@ export async function writeVerified(tool: MetadataTool, target: WriteTarget, pla
         `not written: ExifTool would repair this file by dropping ${dropped.join('; ')}, which phototag does not own; the photo was left untouched`,
       );
     }
-    return [...stoppedOn, ...(await tool.write(source, what, { outFile: temp, minorErrors: 'repair' }))];
+    return [...stoppedOn, ...(await tool.write(source, what, { outFile: temp, minorErrors: 'repair', sidecarCopy: target.create }))];
   };
   // First without -m, so ExifTool names every [minor] problem; a file it would have to repair is looked at
   // before it is written with -m, and refused if the repair drops another program's value.
   const write = async (what: RawTags): Promise<string[]> => {
     let written: string[];
     try {
-      written = await tool.write(source, what, { outFile: temp, minorErrors: 'stop' });
+      written = await tool.write(source, what, { outFile: temp, minorErrors: 'stop', sidecarCopy: target.create });
     } catch (error) {
       if (!/\[minor\]/iu.test(exiftoolError(error))) throw error;
       return repair(what, [exiftoolError(error)]);
     }
-    const stoppedOn = written.filter((warning) => warning.startsWith('[Minor]'));
+    const stoppedOn = written.filter((warning) => warning.startsWith('[Minor]') && !(target.create && isCopyNotice(warning)));
     return stoppedOn.length > 0 ? repair(what, stoppedOn) : written;
   };
   try {
@@ -156,6 +156,16 @@ function writtenFields(tags: RawTags): string[] {
   return Object.keys(tags)
     .filter((tag) => tag !== 'IPTC:CodedCharacterSet')
     .map((tag) => tag.replace(/-x-default$/u, ''));
+}
+
+/**
+ * A [Minor] warning about reading the photo that changes nothing in a new sidecar: the big arrays ExifTool does
+ * not decode without -m (DNG profile tables, black-level deltas: `LongBinary` tags, or unknown ones) are left
+ * out of a copy, and with -m they are decoded but have no XMP tag to land in. So the sidecar is the same bytes
+ * either way (tested), and neither a validation pass nor a second write is needed.
+ */
+function isCopyNotice(warning: string): boolean {
+  return /^\[Minor\] Not decoding some large array\(s\)/u.test(warning);
 }
 
 function isJpeg(format: PhotoFormat | undefined): boolean {
