@@ -72,7 +72,7 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--no-initial-scan', 'do not enqueue the untagged photos already in the folders at start')
     .option('--polling', 'poll the folders instead of inotify/FSEvents (network shares)')
     .option('--lang <codes>', 'languages, the first is primary: en, ru or en,ru')
-    .option('--concurrency <n>', 'photos worked on at once (default: 2)', integer('--concurrency', 1))
+    .option('--concurrency <n>', 'model calls at once; photos are read and written beside them (default: 2)', integer('--concurrency', 1))
     .option('--rpm <n>', 'model requests per minute, 0 = unlimited', number('--rpm', 0))
     .addOption(
       new Option('--log-level <level>', 'least important log lines shown').choices(['debug', 'info', 'warn', 'error']).default('info'),
