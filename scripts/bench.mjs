@@ -2,7 +2,7 @@
 // npm run bench: the built CLI, run as a user runs it, against the fake model server in a process of its own.
 // Throughput at 0 / 500 / 1000 ms model latency and concurrency 1 and 4 on a fixed mixed batch of real photos,
 // local ms, CPU s and bytes sent per photo, peak RSS of the whole process tree, and the older rows (rate
-// cap, rescan, stats, --help start-up, a 5,000-photo scan). Each figure is shown beside the previous run's
+// cap, rescan, stats, --help start-up, a 3,000-photo scan). Each figure is shown beside the previous run's
 // (scripts/bench-results.json), then the README's bench section and that file are overwritten.
 // `npm run bench -- --quick` runs the --help start-up and the batch runs only, and writes nothing.
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,8 +20,8 @@ const BIN = path.join(ROOT, 'bin/phototag.js');
 const QUICK = process.argv.includes('--quick');
 const LATENCIES_MS = [0, 500, 1000];
 const CONCURRENCIES = [1, 4];
-const RATE_PHOTOS = 16;
-const BIG_SCAN = 5000;
+const RATE_PHOTOS = 10;
+const BIG_SCAN = 3000;
 const MB = 1024 * 1024;
 
 const { findNativeHeifDecoder } = await import(path.join(ROOT, 'dist/core/decoders/heif-native.js'));
@@ -262,14 +262,14 @@ async function statsBench(dir) {
   return { wallMs: run.wallMs, queryMs: performance.now() - start };
 }
 
-/** Peak memory of a 5,000-photo scan against a fast fake model. */
+/** Peak memory of a 3,000-photo scan against a fast fake model. */
 async function bigScanBench(dir) {
   const photos = path.join(dir, 'big');
   await smallPhotos(photos, BIG_SCAN);
   const fake = await startFakeProcess(0);
   try {
     const run = await phototag(['scan', ...fakeModelArgs(fake, 4), '--json', photos], { dataDir: path.join(dir, 'd4'), cwd: dir });
-    if (run.code !== 0) throw new Error(`5,000-photo scan failed: ${run.stderr.slice(-500)}`);
+    if (run.code !== 0) throw new Error(`${BIG_SCAN}-photo scan failed: ${run.stderr.slice(-500)}`);
     return { photos: BIG_SCAN, peakRssBytes: run.peakRssBytes, peakByName: run.peakByName, wallMs: run.wallMs };
   } finally {
     fake.close();

@@ -105,17 +105,23 @@ export function copyCorpusPhoto(source, dir) {
   return target;
 }
 
-/** `count` distinct small JPEGs (a colour and a number each) in `dir`. */
+/** `count` distinct small JPEGs in `dir`: 16 colours, each copy with a comment of its own (quicker than encoding each). */
 export async function smallPhotos(dir, count, prefix = 'p') {
   const sharp = (await import('sharp')).default;
   fs.mkdirSync(dir, { recursive: true });
+  const bases = [];
+  for (let i = 0; i < Math.min(count, 16); i++) {
+    const background = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 13) % 256 };
+    bases.push(
+      await sharp({ create: { width: 320, height: 240, channels: 3, background } })
+        .jpeg({ quality: 70 })
+        .toBuffer(),
+    );
+  }
   const files = [];
   for (let i = 0; i < count; i++) {
     const file = path.join(dir, `${prefix}${String(i).padStart(5, '0')}.jpg`);
-    const background = { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 13) % 256 };
-    await sharp({ create: { width: 320, height: 240, channels: 3, background } })
-      .jpeg({ quality: 70 })
-      .toFile(file);
+    fs.writeFileSync(file, withComment(bases[i % bases.length], `phototag bench ${i}`));
     files.push(file);
   }
   return files;

@@ -25,7 +25,7 @@ function read(file) {
   }
 }
 
-/** The pids below `pid`: every thread's children, recursively (a Node process spawns from any of its threads). */
+/** The processes below `pid` as [pid, parent]: every thread's children, recursively (Node spawns from any thread). */
 function descendants(pid, into = []) {
   let tasks = [];
   try {
@@ -36,7 +36,7 @@ function descendants(pid, into = []) {
   for (const task of tasks) {
     const children = read(`/proc/${pid}/task/${task}/children`);
     for (const child of children?.trim().split(/\s+/).filter(Boolean) ?? []) {
-      into.push(Number(child));
+      into.push([Number(child), pid]);
       descendants(Number(child), into);
     }
   }
@@ -76,10 +76,14 @@ export async function runTree(command, args, { env, cwd } = {}) {
   const tick = () => {
     if (!hasProc) return;
     // Under GNU time the measured tree starts at time's child: time's own 2 MB are not the command's.
-    const roots = hasGnuTime ? descendants(child.pid).slice(0, 1) : [child.pid];
+    const root = hasGnuTime ? descendants(child.pid)[0]?.[0] : child.pid;
+    if (root === undefined) return;
     let rss = 0;
     const byName = {};
-    for (const pid of roots.flatMap((root) => [root, ...descendants(root)])) {
+    for (const [pid, parent] of [[root, undefined], ...descendants(root)]) {
+      // A child caught between fork and exec is still its parent (same command line, the parent's pages
+      // shared copy-on-write): counting it would count the parent twice.
+      if (parent !== undefined && read(`/proc/${pid}/cmdline`) === read(`/proc/${parent}/cmdline`)) continue;
       const s = sample(pid);
       if (!s) continue;
       rss += s.rssBytes;
