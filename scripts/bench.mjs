@@ -321,7 +321,7 @@ const throughputRows = runs.map((r) => {
   return [
     seconds(r.latencyMs),
     String(r.concurrency),
-    r.ideal ? `${bound.toFixed(0)} photos/s` : `none; CPU bound ${bound.toFixed(1)} photos/s`,
+    r.ideal ? `${bound.toFixed(0)} photo${bound === 1 ? '' : 's'}/s` : `none; CPU bound ${bound.toFixed(1)} photos/s`,
     figures.put(
       `${key}.throughput`,
       r.perSecond,
