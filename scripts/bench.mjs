@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, Figures, loadPrevious, machineInfo, RESULTS_FILE, saveResults } from './bench/figures.mjs';
-import { BATCH_GROUPS, copyBatch, copyCorpusPhoto, smallPhotos, STARTUP_PHOTO, writeBatch } from './bench/photos.mjs';
+import { BATCH_GROUPS, copyBatch, copyCorpusPhoto, photoOfCall, smallPhotos, STARTUP_PHOTO, writeBatch } from './bench/photos.mjs';
 import { hasGnuTime, runTree } from './bench/tree.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,8 +35,8 @@ async function startFakeProcess(latencyMs, rpmCap = 0) {
   const url = String(line).trim();
   return {
     url,
-    /** { calls: [{ model, imageBytes, at }], rejected, maxInFlight } */
-    state: async () => (await fetch(new URL('/_state', url))).json(),
+    /** { calls: [{ model, imageBytes, at, prompt? }], rejected, maxInFlight } */
+    state: async ({ prompts = false } = {}) => (await fetch(new URL(prompts ? '/_state?prompts=1' : '/_state', url))).json(),
     close: () => child.kill(),
   };
 }
@@ -77,7 +77,7 @@ async function tagRun(files, { latencyMs, concurrency, workDir }) {
       dataDir: path.join(workDir, 'data'),
       cwd: workDir,
     });
-    const { calls } = await fake.state();
+    const { calls } = await fake.state({ prompts: true });
     const results = ndjson(run.stdout);
     const done = results.filter((r) => r.status === 'done').length;
     if (run.code !== 0 || done !== files.length)
@@ -100,7 +100,7 @@ const median = (list) => {
 async function batchRun({ template, batch, latencyMs, concurrency, workDir, startupCpuS }) {
   const groupOf = new Map(batch.map((b) => [b.name, b.group]));
   const files = copyBatch(template, batch, path.join(workDir, 'photos'));
-  const { run, calls, results } = await tagRun(files, { latencyMs, concurrency, workDir });
+  const { run, calls } = await tagRun(files, { latencyMs, concurrency, workDir });
   fs.rmSync(workDir, { recursive: true, force: true });
   const n = files.length;
   // From the first model call to the last model answer, as the fake server saw them.
@@ -119,23 +119,24 @@ async function batchRun({ template, batch, latencyMs, concurrency, workDir, star
     maxProcessRssBytes: run.maxProcessRssBytes,
     wallS: run.wallMs / 1000,
   };
-  if (concurrency === 1 && calls.length === n) {
-    // One photo at a time: model call k is the k-th photo done, and the time between two calls is the
-    // model's latency plus the local work between them (the one's write, the next one's preparation).
-    const order = results.map((r) => path.basename(r.file));
-    measured.inArgumentOrder = order.every((name, i) => name === path.basename(files[i]));
+  if (concurrency === 1) {
+    // One model call at a time: the time between two calls is the model's latency plus the local work the
+    // model waited for between them (one photo's write, the next one's preparation, as far as not overlapped).
+    const photoOf = calls.map(photoOfCall);
+    measured.callsNamed = photoOf.filter(Boolean).length;
+    measured.inArgumentOrder = photoOf.every((name, i) => name === batch[i]?.name);
     measured.localMs = (calls.at(-1).at - calls[0].at) / (n - 1) - latencyMs;
     measured.byGroup = {};
     for (const group of BATCH_GROUPS) {
       const gaps = [];
       const bytes = [];
-      for (let k = 0; k < n; k++) {
-        if (groupOf.get(order[k]) !== group.id) continue;
+      for (let k = 0; k < calls.length; k++) {
+        if (groupOf.get(photoOf[k]) !== group.id) continue;
         bytes.push(calls[k].imageBytes);
-        if (k + 1 < n && groupOf.get(order[k + 1]) === group.id) gaps.push(calls[k + 1].at - calls[k].at - latencyMs);
+        if (groupOf.get(photoOf[k + 1]) === group.id) gaps.push(calls[k + 1].at - calls[k].at - latencyMs);
       }
       // The median: a moment of other work on the shared machine lengthens one gap, not the figure.
-      measured.byGroup[group.id] = { localMs: median(gaps), gaps, bytes: mean(bytes) };
+      measured.byGroup[group.id] = { localMs: gaps.length ? median(gaps) : NaN, gaps, bytes: mean(bytes) };
     }
     measured.bytesMean = mean(calls.map((c) => c.imageBytes));
     measured.bytesMax = Math.max(...calls.map((c) => c.imageBytes));
@@ -145,7 +146,7 @@ async function batchRun({ template, batch, latencyMs, concurrency, workDir, star
       `${measured.cpuPerPhotoS.toFixed(2)} CPU s/photo, peak RSS ${(measured.peakRssBytes / MB).toFixed(0)} MB, ${measured.wallS.toFixed(1)} s; ` +
       `CPU s sampled by process: ${Object.entries(run.cpuByName)
         .map(([name, cpuS]) => `${name} ${cpuS.toFixed(1)}`)
-        .join(', ')} (GNU time: ${run.cpuS.toFixed(1)})`,
+        .join(', ')} (GNU time: ${run.gnuTimeCpuS?.toFixed(1) ?? 'none'})`,
   );
   return measured;
 }
@@ -340,12 +341,13 @@ const groupCounts = BATCH_GROUPS.map((g) => `${g.copies * g.sources.length} × $
 
 const throughputRows = runs.map((r) => {
   const key = `batch.${r.latencyMs}ms.c${r.concurrency}`;
-  // At 0 ms the model is no limit: the cores are, at the CPU each photo takes.
-  const bound = r.ideal ?? machine.cores / r.cpuPerPhotoS;
+  // The cores bound it too, at the CPU each photo takes; at 0 ms they are the only bound.
+  const cpuBound = machine.cores / r.cpuPerPhotoS;
+  const bound = r.ideal ?? cpuBound;
   return [
     seconds(r.latencyMs),
     String(r.concurrency),
-    r.ideal ? `${bound.toFixed(0)} photo${bound === 1 ? '' : 's'}/s` : `none; CPU bound ${bound.toFixed(1)} photos/s`,
+    `${r.ideal ? `${r.ideal.toFixed(0)} photo${r.ideal === 1 ? '' : 's'}/s` : 'none'}; CPU bound ${cpuBound.toFixed(1)}/s`,
     figures.put(
       `${key}.throughput`,
       r.perSecond,
@@ -453,11 +455,11 @@ const prev = previous?.machine ? `the previous run: ${describeMachine(previous.m
 const section = [
   `Measured by \`npm run bench\` ${describeMachine(machine)}. Each figure is followed by the previous run's (from \`scripts/bench-results.json\`; ${prev}). The machine is shared with other work, so figures are indicative: compare them with the load average.`,
   '',
-  `**The fixed batch**: ${photos} photos from \`tests/fixtures/corpus\` (${groupCounts}; every copy's bytes differ, so none is a cache hit), tagged in English and Russian by the built CLI (\`phototag tag --json\`) in a process of its own, against the fake model server in another, answering in a fixed latency. Throughput is the photos over the time from the first model call to the last model answer, as the server saw them: start-up (Node, ExifTool, SQLite, the first photo's preparation) and the last photo's write are left out. Ideal = concurrency ÷ latency; at 0 ms there is none, and the bound is the CPU: ${machine.cores} cores ÷ CPU s per photo. CPU is user + sys of the whole process tree (node, ExifTool's Perl, heif-dec${hasGnuTime ? ', by GNU time' : ', sampled from /proc'}) minus a run on one small photo (start-up), over the other photos. Peak RSS is the sum of every process's RSS in the tree (VmRSS, so pages shared between processes count in each), sampled every 25 ms. Concurrency 4 runs twice (short runs, the most disturbed by other work on the machine): the faster run is shown, with the higher peak RSS of the two.`,
+  `**The fixed batch**: ${photos} photos from \`tests/fixtures/corpus\` (${groupCounts}; every copy's bytes differ, so none is a cache hit), tagged in English and Russian by the built CLI (\`phototag tag --json\`) in a process of its own, against the fake model server in another, answering in a fixed latency. Throughput is the photos over the time from the first model call to the last model answer, as the server saw them: start-up (Node, ExifTool, SQLite, the first photo's preparation) and the last photo's write are left out. Ideal = concurrency ÷ latency; at 0 ms there is none. The CPU bound is ${machine.cores} cores ÷ CPU s per photo, if the machine were ours alone. CPU is user + sys of the whole process tree (node, ExifTool's Perl, heif-dec: GNU time's, or the sum sampled from /proc where more) minus a run on one small photo (start-up), over the other photos. Peak RSS is the sum of every process's RSS in the tree (VmRSS, so pages shared between processes count in each), sampled every 25 ms. Concurrency 4 runs twice (short runs, the most disturbed by other work on the machine): the faster run is shown, with the higher peak RSS of the two.`,
   '',
   ...table(['model latency', 'concurrency', 'ideal', 'throughput', 'CPU per photo', 'peak RSS (tree)'], throughputRows),
   '',
-  `**Local time per photo** at concurrency 1, all but the model's time, from the batch runs above: the time between two consecutive model calls minus the model's latency (one photo's write and the next one's preparation), the median over the pairs of photos of the same group (the batch gives each group's photos one after another); for the whole batch, (last call − first call) ÷ (photos − 1) − latency. Bytes: the mean JPEG sent to the model.`,
+  `**Local time per photo** at concurrency 1, all but the model's time, from the batch runs above: the time between two consecutive model calls minus the model's latency (one photo's write and the next one's preparation), the median over the pairs of consecutive calls for photos of the same group (the batch gives each group's photos one after another; each photo lies in a folder of its own, which the prompt names, so the server knows which photo a call is for); for the whole batch, (last call − first call) ÷ (photos − 1) − latency. Bytes: the mean JPEG sent to the model.`,
   '',
   ...table(['photos', 'local ms, 0 ms model', 'local ms, 500 ms model', 'local ms, 1 s model', 'bytes sent per photo'], localRows),
   '',
@@ -465,8 +467,8 @@ const section = [
 ].join('\n');
 console.log(section);
 
-if (c1(0).inArgumentOrder === false)
-  console.error('\nbench: photos were not done in the order given: per-group figures follow the order they were done in.');
+if (runs.some((r) => r.callsNamed !== undefined && r.callsNamed < r.calls))
+  console.error('\nbench: some model calls named no photo folder in their prompt: they count in no group.');
 if (QUICK) {
   console.error('\n--quick: README.md and scripts/bench-results.json left as they were.');
 } else {

@@ -87,13 +87,23 @@ export async function writeBatch(dir) {
   return batch;
 }
 
-/** A fresh copy of the batch (photos are written to, so each run needs its own); absolute paths in batch order. */
+/**
+ * A fresh copy of the batch (photos are written to, so each run needs its own), each photo in a folder named
+ * after it: the prompt names a photo's folder, so the fake server's calls say which photo each was for.
+ * Absolute paths in batch order.
+ */
 export function copyBatch(templateDir, batch, dir) {
-  fs.mkdirSync(dir, { recursive: true });
   return batch.map(({ name }) => {
-    fs.copyFileSync(path.join(templateDir, name), path.join(dir, name));
-    return path.join(dir, name);
+    const target = path.join(dir, name, name);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(path.join(templateDir, name), target);
+    return target;
   });
+}
+
+/** The photo (batch name) a model call was for, from the "Folder: … / <name>." line of its prompt. */
+export function photoOfCall(call) {
+  return /^Folder: (?:.* \/ )?(.+)\.$/m.exec(call.prompt ?? '')?.[1];
 }
 
 /** One corpus photo copied into `dir`, for the start-up run. */
