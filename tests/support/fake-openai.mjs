@@ -85,7 +85,10 @@ export async function startFakeOpenAI(options = {}) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/_state')
       return send(res, 200, {
-        calls: state.calls.map(({ model, imageBytes, at }) => ({ model, imageBytes, at })),
+        // ?prompts=1: with each call's prompt text too (the bench tells the photos apart by the folder it names).
+        calls: state.calls.map(({ model, imageBytes, at, prompt }) =>
+          url.searchParams.has('prompts') ? { model, imageBytes, at, prompt } : { model, imageBytes, at },
+        ),
         maxInFlight: state.maxInFlight,
         rejected: state.rejected,
       });
