@@ -7,6 +7,7 @@ import { faultFromBody, faultFromError, isTransient, type ProviderFault, type Sd
 import { boundedFetch } from './http.js';
 import { parseModelAnswer } from './parse.js';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, instructions, responseSchema, systemPrompt, type PromptSettings } from './prompt.js';
+import { CallSpacing } from './spacing.js';
 
 export interface VisionSettings {
   provider: string;
@@ -94,7 +95,7 @@ function quotaError(fault: ProviderFault): QuotaError {
  */
 export class VisionClient {
   private client?: OpenAI;
-  private limiter?: import('p-queue').default;
+  private limiter?: CallSpacing;
   /** Index of the candidate that answered last: later photos start there. */
   private preferred = 0;
   private readonly noSchema = new Set<string>();
@@ -128,8 +129,7 @@ export class VisionClient {
         defaultHeaders: { 'HTTP-Referer': 'https://github.com/phototag/phototag', 'X-Title': 'phototag' },
       }) as unknown as OpenAI;
       if (this.settings.rpm > 0) {
-        const { default: PQueue } = await import('p-queue');
-        this.limiter = new PQueue({ concurrency: Infinity, intervalCap: 1, interval: Math.ceil(60_000 / this.settings.rpm) });
+        this.limiter = CallSpacing.perMinute(this.settings.rpm);
       }
     }
     return this.client;
@@ -363,7 +363,7 @@ export class VisionClient {
         ...extra,
       });
     try {
-      const completion = (await (this.limiter ? this.limiter.add(send) : send())) as OpenAI.Chat.Completions.ChatCompletion & {
+      const completion = (await (this.limiter ? this.limiter.run(send) : send())) as OpenAI.Chat.Completions.ChatCompletion & {
         error?: { code?: unknown; message?: unknown };
         usage?: { cost?: number };
       };
