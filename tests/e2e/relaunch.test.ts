@@ -33,13 +33,13 @@ const envFor = (work: string, extra: Record<string, string> = {}): Record<string
   PHOTOTAG_API_KEY: KEY,
   ...extra,
 });
-const tagArgs = (files: string[]) => [
+const tagArgs = (files: string[], url = slow.url) => [
   BIN,
   'tag',
   '--provider',
   'openai',
   '--base-url',
-  slow.url,
+  url,
   '--model',
   'fake/vision',
   '--rpm',
@@ -104,8 +104,21 @@ const exists = (pid: number) => fs.existsSync(`/proc/${pid}`);
 const phototagProcesses = (root: number) => descendants(root).filter((p) => p.cmd.includes('phototag.js'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function untilCalls(count: number): Promise<void> {
-  while (slow.state.calls.length < count) await sleep(50);
+async function untilCalls(count: number, fake = slow): Promise<void> {
+  while (fake.state.calls.length < count) await sleep(50);
+}
+
+/** A model whose first two answers wait for `letGo`: the run is stopped while both photos are at the model. */
+async function heldModel(): Promise<{ fake: Fake; letGo: () => void }> {
+  let letGo = () => {};
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  const fake = await startFakeOpenAI({
+    script: [
+      { type: 'ok', hold: held },
+      { type: 'ok', hold: held },
+    ],
+  });
+  return { fake, letGo };
 }
 
 /** The photos with their paths, in a folder of their own. */
@@ -122,21 +135,27 @@ function photos(): { work: string; files: string[] } {
 
 describe('the child with bounded malloc arenas', () => {
   it('runs tag with MALLOC_ARENA_MAX=2 (the launcher itself without), and prints the same NDJSON', async () => {
-    const { work, files } = photos();
-    const callsBefore = slow.state.calls.length;
-    const run = start(tagArgs(files.slice(0, 1)), work);
-    await untilCalls(callsBefore + 1);
-    const [child] = descendants(run.child.pid!).filter((p) => p.cmd.includes('phototag.js'));
-    expect(child, 'a child running phototag').toBeDefined();
-    expect(environOf(child!.pid)).toContain('MALLOC_ARENA_MAX=2');
-    // The launcher's pid is the child's business only: it is not passed on to ExifTool.
-    for (const grandchild of descendants(child!.pid)) expect(environOf(grandchild.pid).join('\n')).not.toMatch(/PHOTOTAG_LAUNCHER_PID/u);
-    expect(environOf(run.child.pid!)).not.toContain('MALLOC_ARENA_MAX=2');
-    const ended = await run.ended;
-    expect(ended.code).toBe(0);
-    const lines = ended.stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ file: files[0], status: 'done' });
+    const { fake, letGo } = await heldModel();
+    try {
+      const { work, files } = photos();
+      const run = start(tagArgs(files.slice(0, 1), fake.url), work);
+      await untilCalls(1, fake);
+      const [child] = phototagProcesses(run.child.pid!);
+      expect(child, 'a child running phototag').toBeDefined();
+      expect(environOf(child!.pid)).toContain('MALLOC_ARENA_MAX=2');
+      // The launcher's pid is the child's business only: it is not passed on to ExifTool.
+      for (const grandchild of descendants(child!.pid)) expect(environOf(grandchild.pid).join('\n')).not.toMatch(/PHOTOTAG_LAUNCHER_PID/u);
+      expect(environOf(run.child.pid!)).not.toContain('MALLOC_ARENA_MAX=2');
+      letGo();
+      const ended = await run.ended;
+      expect(ended.code).toBe(0);
+      const lines = ended.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ file: files[0], status: 'done' });
+    } finally {
+      letGo();
+      await fake.close();
+    }
   });
 
   it.each([
@@ -162,13 +181,18 @@ describe('the child with bounded malloc arenas', () => {
   });
 
   it('ends by the signal that ended the child (the OOM killer)', async () => {
-    const { work, files } = photos();
-    const callsBefore = slow.state.calls.length;
-    const run = start(tagArgs(files.slice(0, 1)), work);
-    await untilCalls(callsBefore + 1);
-    const [child] = phototagProcesses(run.child.pid!);
-    process.kill(child!.pid, 'SIGKILL');
-    expect(await run.ended).toMatchObject({ code: null, signal: 'SIGKILL' });
+    const { fake, letGo } = await heldModel();
+    try {
+      const { work, files } = photos();
+      const run = start(tagArgs(files.slice(0, 1), fake.url), work);
+      await untilCalls(1, fake);
+      const [child] = phototagProcesses(run.child.pid!);
+      process.kill(child!.pid, 'SIGKILL');
+      expect(await run.ended).toMatchObject({ code: null, signal: 'SIGKILL' });
+    } finally {
+      letGo();
+      await fake.close();
+    }
   });
 });
 
@@ -176,23 +200,33 @@ describe('signals to the launcher', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)(
     '%s (kill, not a terminal) reaches the child once: the photos in progress finish, the rest stay queued',
     async (signal) => {
-      const { work, files } = photos();
-      const callsBefore = slow.state.calls.length;
-      const run = start(tagArgs(files), work);
-      await untilCalls(callsBefore + 2);
-      expect(phototagProcesses(run.child.pid!)).toHaveLength(1);
-      run.child.kill(signal);
-      const ended = await run.ended;
-      expect(ended.code).toBe(1);
-      expect(ended.stderr.match(/received, finishing the photos in progress/gu)).toEqual([expect.any(String)]);
-      expect(ended.stderr).toContain(`${signal} received`);
-      expect(
-        ended.stdout
-          .trim()
-          .split('\n')
-          .map((l) => (JSON.parse(l) as { status: string }).status),
-      ).toEqual(['done', 'done']);
-      expect(ended.stderr).toMatch(/2 done, 0 skipped, 0 failed, 3 still queued/u);
+      const { fake, letGo } = await heldModel();
+      try {
+        const { work, files } = photos();
+        const run = start(tagArgs(files, fake.url), work);
+        await untilCalls(2, fake);
+        expect(phototagProcesses(run.child.pid!)).toHaveLength(1);
+        run.child.kill(signal);
+        // The answers come once the child has the signal (and would have had a second one, were it passed twice).
+        run.child.stderr!.on('data', (d: Buffer) => {
+          if (String(d).includes('received')) setTimeout(letGo, 300);
+        });
+        const ended = await run.ended;
+        expect(ended.code).toBe(1);
+        expect(ended.stderr.match(/received, finishing the photos in progress/gu)).toEqual([expect.any(String)]);
+        expect(ended.stderr).toContain(`${signal} received`);
+        expect(
+          ended.stdout
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { status: string }).status),
+        ).toEqual(['done', 'done']);
+        expect(ended.stderr).toMatch(/2 done, 0 skipped, 0 failed, 3 still queued/u);
+        expect(fake.state.calls).toHaveLength(2);
+      } finally {
+        letGo();
+        await fake.close();
+      }
     },
   );
 
@@ -223,26 +257,37 @@ describe('signals to the launcher', () => {
   }, 30_000);
 
   it('Ctrl-C on a terminal reaches launcher and child alike and counts once: the photos in progress finish', async () => {
-    const { work, files } = photos();
-    const callsBefore = slow.state.calls.length;
-    let running: { pid: number; cmd: string }[] = [];
-    let typed = false;
-    const run = await runInPty([process.execPath, ...tagArgs(files).filter((a) => a !== '--json')], {
-      cwd: work,
-      env: envFor(work),
-      onOutput: (_raw, script) => {
-        if (typed || slow.state.calls.length < callsBefore + 2) return;
+    const { fake, letGo } = await heldModel();
+    try {
+      const { work, files } = photos();
+      let running: { pid: number; cmd: string }[] = [];
+      let terminal: ChildProcess | undefined;
+      let typed = false;
+      const typer = setInterval(() => {
+        if (typed || !terminal || fake.state.calls.length < 2) return;
         typed = true;
-        running = phototagProcesses(script.pid!);
-        script.stdin!.write('\x03'); // Ctrl-C, through the terminal's line discipline
-      },
-    });
-    expect(typed).toBe(true);
-    // Launcher and child: the relaunch happened on the terminal too.
-    expect(running).toHaveLength(2);
-    expect(run.code).toBe(1);
-    const text = plainText(run.raw);
-    expect(text.match(/SIGINT received, finishing the photos in progress/gu)).toHaveLength(1);
-    expect(text).toMatch(/2 done, 0 skipped, 0 failed, 3 still queued/u);
+        running = phototagProcesses(terminal.pid!);
+        terminal.stdin!.write('\x03'); // Ctrl-C, through the terminal's line discipline
+      }, 50);
+      const run = await runInPty([process.execPath, ...tagArgs(files, fake.url).filter((a) => a !== '--json')], {
+        cwd: work,
+        env: envFor(work),
+        onOutput: (raw, script) => {
+          terminal = script;
+          if (raw.includes('SIGINT received')) setTimeout(letGo, 300);
+        },
+      }).finally(() => clearInterval(typer));
+      expect(typed).toBe(true);
+      // Launcher and child: the relaunch happened on the terminal too.
+      expect(running).toHaveLength(2);
+      expect(run.code).toBe(1);
+      const text = plainText(run.raw);
+      expect(text.match(/SIGINT received, finishing the photos in progress/gu)).toHaveLength(1);
+      expect(text).toMatch(/2 done, 0 skipped, 0 failed, 3 still queued/u);
+      expect(fake.state.calls).toHaveLength(2);
+    } finally {
+      letGo();
+      await fake.close();
+    }
   }, 30_000);
 });
