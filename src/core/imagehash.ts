@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { MetadataTool } from './exiftool.js';
 import type { PhotoFormat } from './formats.js';
-import { decodeOwn, FAIL_ON, loadSharp, MAX_PIXELS } from './prepare.js';
+import { decodeOwn, FAIL_ON, loadSharp, MAX_PIXELS, withFullDecodeTurn } from './prepare.js';
 
 /**
  * A digest of the image data alone (no metadata), compared before and after every write.
@@ -44,6 +44,11 @@ const MAX_DIGEST_BYTES = 256 * 1024 * 1024;
 
 async function decodedPixelsDigest(file: string, format: PhotoFormat): Promise<string | undefined> {
   if (format.pixels === 'heif' || format.pixels === 'raw-preview') return undefined;
+  // Every pixel at once: one such decode at a time, as the decodes for the model (prepare.ts).
+  return withFullDecodeTurn(() => pixelsDigest(file, format));
+}
+
+async function pixelsDigest(file: string, format: PhotoFormat): Promise<string | undefined> {
   const sharp = await loadSharp();
   try {
     if (format.pixels === 'sharp') {

@@ -75,10 +75,11 @@ export async function prepareImage(
     case 'psd':
     case 'bmp':
     case 'jp2':
-    case 'jxl': {
-      const image = await decodeOwn(file, format, options.maxEdge, meta);
-      return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: image.channels });
-    }
+    case 'jxl':
+      return withFullDecodeTurn(async () => {
+        const image = await decodeOwn(file, format, options.maxEdge, meta);
+        return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: image.channels });
+      });
   }
 }
 
@@ -104,6 +105,27 @@ function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
   const run = decodeQueue.then(work, work);
   decodeQueue = run.catch(() => undefined);
   return run;
+}
+
+/**
+ * Full-size decodes outside libvips (HEIF, PSD, BMP, JPEG 2000, JPEG XL, a pixel digest) also take turns: each
+ * holds a whole photo's pixels (48 MB for 12 MP RGBA; the native HEIF decoder is a 60 MB process), and with
+ * every photo in flight decoding at once an iPhone's folder of HEICs ran six decoders side by side (310 MB).
+ * Their own queue, not libvips': one of these and one libvips decode overlap, so both cores stay busy.
+ */
+let fullDecodeQueue: Promise<unknown> = Promise.resolve();
+export async function withFullDecodeTurn<T>(work: (done: () => void) => Promise<T>): Promise<T> {
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const before = fullDecodeQueue;
+  fullDecodeQueue = before.then(() => finished);
+  await before;
+  try {
+    // `done` may come early: once the decoded pixels are gone, the next decode need not wait for the shrink.
+    return await work(done);
+  } finally {
+    done();
+  }
 }
 
 function shrink(...args: Parameters<typeof shrinkNow>): Promise<PreparedImage> {
@@ -172,10 +194,18 @@ export async function shrinkHeifWith(
 ): Promise<PreparedImage> {
   if (decoder === 'native') {
     if (!tool) throw new PhotoError('corrupt', 'cannot decode HEIF image: no native HEIF decoder (heif-dec, heif-convert) on PATH');
-    return withNativeHeifDecode(tool, file, (jpeg) => shrink(jpeg, options, { autoOrient: false, ignoreIcc: true }));
+    // The turn ends with the decoder process; the JPEG it wrote (on disk) is shrunk in libvips' own queue.
+    return withFullDecodeTurn((done) =>
+      withNativeHeifDecode(tool, file, (jpeg) => {
+        done();
+        return shrink(jpeg, options, { autoOrient: false, ignoreIcc: true });
+      }),
+    );
   }
-  const image = await decodeHeif(file);
-  return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
+  return withFullDecodeTurn(async () => {
+    const image = await decodeHeif(file);
+    return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
+  });
 }
 
 async function shrinkRawPreview(

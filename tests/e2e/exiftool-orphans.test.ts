@@ -57,7 +57,14 @@ describe('ExifTool exits with phototag', () => {
         root,
       ],
       {
-        env: { PATH: process.env.PATH ?? '', HOME: dir, PHOTOTAG_DATA_DIR: path.join(dir, 'data'), PHOTOTAG_API_KEY: 'sk-orphans' },
+        // No launcher in front (tests/e2e/relaunch.test.ts kills that one): the process killed is ExifTool's parent.
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: dir,
+          PHOTOTAG_DATA_DIR: path.join(dir, 'data'),
+          PHOTOTAG_API_KEY: 'sk-orphans',
+          PHOTOTAG_NO_RELAUNCH: '1',
+        },
       },
     );
     const closed = new Promise((resolve) => child.on('close', resolve));

@@ -124,3 +124,22 @@ describe('without a native HEIC decoder', () => {
     expect(call.height!).toBeGreaterThan(call.width!);
   });
 });
+
+describe('HEIC decodes in flight', () => {
+  it('runs one decoder process at a time however many photos are decoded at once (each is a 60 MB process)', async () => {
+    const dir = dirs();
+    const log = path.join(dir, 'decoder.log');
+    const decoder = path.join(dir, 'heif-dec');
+    // A stand-in decoder that says when it starts and ends and writes a real JPEG where it was asked to.
+    const jpeg = path.join(CORPUS, 'jpeg/nikon-d5000.jpg');
+    fs.writeFileSync(
+      decoder,
+      `#!/bin/sh\necho start >> '${log}'\nfor last; do :; done\nsleep 0.2\ncp '${jpeg}' "$last"\necho end >> '${log}'\n`,
+      { mode: 0o755 },
+    );
+    const photos = Array.from({ length: 4 }, () => shrinkHeifWith('native', path.join(CORPUS, HEIC[0]!), options, decoder));
+    const shrunk = await Promise.all(photos);
+    expect(shrunk.map((image) => image.width)).toEqual([512, 512, 512, 512]);
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start', 'end', 'start', 'end', 'start', 'end', 'start', 'end']);
+  });
+});
