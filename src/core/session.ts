@@ -7,12 +7,19 @@ import type { Config } from './config/schema.js';
 import type { IntakeItem, Proposal } from './job.js';
 import type { PipelineParts, TagOptions } from './pipeline.js';
 import { MemoryQueue, StoreQueue } from './queue.js';
-import { localSlots, runQueue, type RunEvents, type RunSummary } from './runner.js';
+import { runQueue, type RunEvents, type RunSummary } from './runner.js';
 import type { ModelCall, Source } from './types.js';
 import { VisionClient } from './vision/client.js';
 import { resolveCandidates, resolveProvider, type ResolvedProvider } from './vision/discovery.js';
 import { PRESETS } from './vision/providers.js';
 import { tuningKey } from './cache-key.js';
+
+/**
+ * ExifTool processes of a run, whatever the concurrency: its work (reads ahead of the model, writes behind it)
+ * keeps one busy at 8 photos/s and more, and each holds 55–75 MB. Two, so that one slow file (a huge TIFF, a
+ * damaged RAW, up to the 60 s task timeout) does not hold up every other photo.
+ */
+const EXIFTOOL_PROCESSES = 2;
 
 export interface Session {
   store: Store;
@@ -105,8 +112,7 @@ export async function openSession(config: Config, run: SessionOptions): Promise<
         onHandOver: (from, to, reason) => store.cache.recordModelSwitch(from, to, reason),
       },
     );
-    // ExifTool's work is local (reads ahead of the model, writes behind it): a process per core, not per model slot.
-    tool = new MetadataTool(localSlots());
+    tool = new MetadataTool(EXIFTOOL_PROCESSES);
     const options: TagOptions = {
       languages: config.languages,
       maxKeywords: config.maxKeywords,

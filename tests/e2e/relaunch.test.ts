@@ -143,6 +143,7 @@ describe('the child with bounded malloc arenas', () => {
       const [child] = phototagProcesses(run.child.pid!);
       expect(child, 'a child running phototag').toBeDefined();
       expect(environOf(child!.pid)).toContain('MALLOC_ARENA_MAX=2');
+      expect(environOf(child!.pid)).toContain('MALLOC_TRIM_THRESHOLD_=131072');
       // The launcher's pid is the child's business only: it is not passed on to ExifTool.
       for (const grandchild of descendants(child!.pid)) expect(environOf(grandchild.pid).join('\n')).not.toMatch(/PHOTOTAG_LAUNCHER_PID/u);
       expect(environOf(run.child.pid!)).not.toContain('MALLOC_ARENA_MAX=2');
