@@ -16,8 +16,8 @@ describe('--rpm spacing of model calls', () => {
     }
     await Promise.all(calls);
     expect(starts.map((s) => s.n)).toEqual([...Array(n).keys()]);
-    // Timers run on a millisecond clock: 2 ms for its rounding.
-    for (let i = 1; i < starts.length; i++) expect(starts[i]!.at - starts[i - 1]!.at).toBeGreaterThanOrEqual(98);
+    // Measured where the spacing lets each call go (the same tick): no slack needed but the clock's own.
+    for (let i = 1; i < starts.length; i++) expect(starts[i]!.at - starts[i - 1]!.at).toBeGreaterThanOrEqual(99.9);
   });
 
   it('names the option and the value it refuses', () => {
