@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/core/config/load.js';
 import { currentProcess } from '../../src/core/process-identity.js';
 import { computeStats } from '../../src/core/stats.js';
 import { MIGRATIONS, SCHEMA_VERSION, Store } from '../../src/core/store.js';
-import { copyCorpus, ROOT, sha256, tempDir } from '../support/corpus.js';
+import { copyCorpus, ROOT, sha256, tempDir, SIX_JPEGS } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
@@ -41,17 +41,7 @@ describe('backup while a scan writes', () => {
   it('is a consistent snapshot that restores into a fresh data dir with the same stats', async () => {
     const library = path.join(dir, 'library');
     fs.mkdirSync(library);
-    const files = copyCorpus(
-      library,
-      [
-        'htc-desire-gps.jpg',
-        'nikon-d5000.jpg',
-        'olympus-pen-e-p3.jpg',
-        'fujifilm-finepix2650.jpg',
-        'sony-dsc-hx5v-gps.jpg',
-        'panasonic-dmc-lc70.jpg',
-      ].map((n) => `jpeg/${n}`),
-    );
+    const files = copyCorpus(library, SIX_JPEGS);
     const data = path.join(dir, 'live-data');
     const child = spawn(
       process.execPath,

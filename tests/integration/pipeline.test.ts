@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/load.js';
 import { openSession } from '../../src/core/session.js';
-import { closeTestExifTool, copyCorpus, readTags, tempDirs } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, readTags, SIX_JPEGS, tempDirs } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 import { retryFailed } from '../support/harness.js';
 
@@ -26,14 +26,7 @@ afterAll(async () => {
 });
 
 /** Distinct photos (distinct content: no cache hit, no shared answer). */
-const PHOTOS = [
-  'htc-desire-gps.jpg',
-  'nikon-d5000.jpg',
-  'olympus-pen-e-p3.jpg',
-  'fujifilm-finepix2650.jpg',
-  'sony-dsc-hx5v-gps.jpg',
-  'panasonic-dmc-lc70.jpg',
-].map((name) => `jpeg/${name}`);
+const PHOTOS = SIX_JPEGS;
 
 /** A hold the test lets go of: the fake model answers only then. */
 function gate(): { promise: Promise<void>; open: () => void } {

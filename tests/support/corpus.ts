@@ -11,6 +11,16 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // A copy of shared/corpus (files, MANIFEST.tsv, LICENSES) lives in the repo so a fresh clone tests alone.
 export const CORPUS = path.resolve(ROOT, 'tests/fixtures/corpus');
 
+/** Six small camera JPEGs of distinct content (no cache hit, no shared answer between them), as corpus names. */
+export const SIX_JPEGS = [
+  'htc-desire-gps.jpg',
+  'nikon-d5000.jpg',
+  'olympus-pen-e-p3.jpg',
+  'fujifilm-finepix2650.jpg',
+  'sony-dsc-hx5v-gps.jpg',
+  'panasonic-dmc-lc70.jpg',
+].map((name) => `jpeg/${name}`);
+
 /** A fresh temp folder, removed by the caller's afterEach/afterAll through `cleanup`. */
 export function tempDir(prefix = 'phototag-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
