@@ -42,10 +42,10 @@ async function startFakeProcess(latencyMs, rpmCap = 0) {
 }
 
 /** The built CLI in a temp folder of its own (no config file found by accident), its whole process tree measured. */
-function phototag(args, { dataDir, cwd }) {
+function phototag(args, { dataDir, cwd, searchPath = process.env.PATH }) {
   return runTree(process.execPath, [BIN, ...args], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: os.tmpdir(), PHOTOTAG_DATA_DIR: dataDir, PHOTOTAG_API_KEY: 'bench' },
+    env: { PATH: searchPath, HOME: os.tmpdir(), PHOTOTAG_DATA_DIR: dataDir, PHOTOTAG_API_KEY: 'bench' },
   });
 }
 
@@ -70,12 +70,13 @@ const ndjson = (text) =>
     .map((l) => JSON.parse(l));
 
 /** `phototag tag --json` on `files` in English and Russian, against a fake answering in `latencyMs`. */
-async function tagRun(files, { latencyMs, concurrency, workDir }) {
+async function tagRun(files, { latencyMs, concurrency, workDir, searchPath }) {
   const fake = await startFakeProcess(latencyMs);
   try {
     const run = await phototag(['tag', ...fakeModelArgs(fake, concurrency), '--lang', 'en,ru', '--json', ...files], {
       dataDir: path.join(workDir, 'data'),
       cwd: workDir,
+      searchPath,
     });
     const { calls } = await fake.state({ prompts: true });
     const results = ndjson(run.stdout);
@@ -183,7 +184,24 @@ async function batchBench(dir) {
       });
     }
   }
-  return { batch, startupCpuS: startup.run.cpuS, runs };
+  return { batch, startupCpuS: startup.run.cpuS, runs, heicWasm: await heicWithoutNativeDecoder(template, batch, dir) };
+}
+
+/**
+ * The batch's HEICs at concurrency 1 and 0 ms with no native decoder on PATH (so the WebAssembly one decodes):
+ * the median time between two model calls is one HEIC's local work. phototag needs nothing else from PATH.
+ */
+async function heicWithoutNativeDecoder(template, batch, dir) {
+  const heics = batch.filter((b) => b.group === 'heic');
+  const workDir = path.join(dir, 'heic-wasm');
+  const files = copyBatch(template, heics, path.join(workDir, 'photos'));
+  const { run, calls } = await tagRun(files, { latencyMs: 0, concurrency: 1, workDir, searchPath: path.join(dir, 'no-such-folder') });
+  fs.rmSync(workDir, { recursive: true, force: true });
+  const gaps = calls.slice(1).map((call, i) => call.at - calls[i].at);
+  console.error(
+    `  HEIC with the WebAssembly decoder: ${median(gaps).toFixed(0)} ms a photo, peak RSS ${(run.peakRssBytes / MB).toFixed(0)} MB`,
+  );
+  return { photos: files.length, localMs: median(gaps), peakRssBytes: run.peakRssBytes };
 }
 
 function helpStartup(runs = 15) {
@@ -389,6 +407,11 @@ const rows = [
   [
     'peak RSS of the whole process tree, the batch at concurrency 4 and 0 ms model (the worst case), split by process',
     figures.put('peakRss.worst', worst.peakRssBytes / MB, split(worst)),
+    '—',
+  ],
+  [
+    `12 MP HEIC without a native decoder (WebAssembly), local time per photo at concurrency 1 (${batch.heicWasm.photos} photos, median; with ${machine.heifDecoder ? path.basename(machine.heifDecoder) : 'no native decoder'}: the HEIC row above)`,
+    figures.put('local.heicWasm', batch.heicWasm.localMs, `${batch.heicWasm.localMs.toFixed(0)} ms`),
     '—',
   ],
   [

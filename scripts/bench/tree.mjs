@@ -25,6 +25,12 @@ function read(file) {
   }
 }
 
+function isUnexecFork(pid, parent) {
+  return (
+    read(`/proc/${pid}/cmdline`) === read(`/proc/${parent}/cmdline`) && read(`/proc/${pid}/environ`) === read(`/proc/${parent}/environ`)
+  );
+}
+
 /** The processes below `pid` as [pid, parent]: every thread's children, recursively (Node spawns from any thread). */
 function descendants(pid, into = []) {
   let tasks = [];
@@ -81,9 +87,10 @@ export async function runTree(command, args, { env, cwd } = {}) {
     let rss = 0;
     const byName = {};
     for (const [pid, parent] of [[root, undefined], ...descendants(root)]) {
-      // A child caught between fork and exec is still its parent (same command line, the parent's pages
-      // shared copy-on-write): counting it would count the parent twice.
-      if (parent !== undefined && read(`/proc/${pid}/cmdline`) === read(`/proc/${parent}/cmdline`)) continue;
+      // A child caught between fork and exec is still its parent (same command line and environment, the
+      // parent's pages shared copy-on-write): counting it would count the parent twice. phototag's relaunched
+      // child has the same command line but its own environment (MALLOC_ARENA_MAX): it counts.
+      if (parent !== undefined && isUnexecFork(pid, parent)) continue;
       const s = sample(pid);
       if (!s) continue;
       rss += s.rssBytes;

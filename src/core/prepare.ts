@@ -9,6 +9,7 @@ import { findNativeHeifDecoder, withNativeHeifDecode } from './decoders/heif-nat
 import { decodeJp2 } from './decoders/jp2.js';
 import { decodeJxl } from './decoders/jxl.js';
 import { decodePsd, type RawImage } from './decoders/psd.js';
+import { Slots } from './slots.js';
 
 export interface PreparedImage {
   jpeg: Buffer;
@@ -108,18 +109,16 @@ function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Full-size decodes outside libvips (HEIF, PSD, BMP, JPEG 2000, JPEG XL, a pixel digest) also take turns: each
- * holds a whole photo's pixels (48 MB for 12 MP RGBA; the native HEIF decoder is a 60 MB process), and with
- * every photo in flight decoding at once an iPhone's folder of HEICs ran six decoders side by side (310 MB).
- * Their own queue, not libvips': one of these and one libvips decode overlap, so both cores stay busy.
+ * Full-size decodes outside libvips (HEIF, PSD, BMP, JPEG 2000, JPEG XL, a pixel digest) take turns, one per
+ * core and two at the most: each holds a whole photo's pixels (48 MB for 12 MP RGBA; the native HEIF decoder
+ * is a 60–80 MB process, mostly on one core), and with every photo in flight decoding at once an iPhone's
+ * folder of HEICs ran six decoders side by side (310 MB). Two keep both cores of a small machine busy on such
+ * a folder; a Pi's four cores would hold 300 MB of decoders at once for little gain. Their own turns, not
+ * libvips' queue: these and a libvips decode overlap.
  */
-let fullDecodeQueue: Promise<unknown> = Promise.resolve();
+const fullDecodes = new Slots(Math.min(2, availableParallelism()));
 export async function withFullDecodeTurn<T>(work: (done: () => void) => Promise<T>): Promise<T> {
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const before = fullDecodeQueue;
-  fullDecodeQueue = before.then(() => finished);
-  await before;
+  const done = await fullDecodes.acquire();
   try {
     // `done` may come early: once the decoded pixels are gone, the next decode need not wait for the shrink.
     return await work(done);

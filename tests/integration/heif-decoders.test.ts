@@ -126,7 +126,7 @@ describe('without a native HEIC decoder', () => {
 });
 
 describe('HEIC decodes in flight', () => {
-  it('runs one decoder process at a time however many photos are decoded at once (each is a 60 MB process)', async () => {
+  it('runs at most two decoder processes at a time however many photos are decoded at once (each is a 60 MB process)', async () => {
     const dir = dirs();
     const log = path.join(dir, 'decoder.log');
     const decoder = path.join(dir, 'heif-dec');
@@ -137,9 +137,15 @@ describe('HEIC decodes in flight', () => {
       `#!/bin/sh\necho start >> '${log}'\nfor last; do :; done\nsleep 0.2\ncp '${jpeg}' "$last"\necho end >> '${log}'\n`,
       { mode: 0o755 },
     );
-    const photos = Array.from({ length: 4 }, () => shrinkHeifWith('native', path.join(CORPUS, HEIC[0]!), options, decoder));
+    const photos = Array.from({ length: 6 }, () => shrinkHeifWith('native', path.join(CORPUS, HEIC[0]!), options, decoder));
     const shrunk = await Promise.all(photos);
-    expect(shrunk.map((image) => image.width)).toEqual([512, 512, 512, 512]);
-    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start', 'end', 'start', 'end', 'start', 'end', 'start', 'end']);
+    expect(shrunk.map((image) => image.width)).toEqual([512, 512, 512, 512, 512, 512]);
+    let running = 0;
+    let most = 0;
+    for (const line of fs.readFileSync(log, 'utf8').trim().split('\n')) {
+      running += line === 'start' ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(Math.min(2, os.availableParallelism()));
   });
 });
