@@ -116,6 +116,16 @@ export async function runQueue(
     modelSlots.acquire(stop.signal).catch((error: unknown) => {
       throw stop.signal.aborted ? new NotStartedError() : error;
     });
+  // A run-ending answer (key refused, no credit, quota) stops the run before the pipeline gives its slot back:
+  // handed on first, the slot would send the photo waiting for it after the stop.
+  const analyze: PipelineParts['analyze'] = (...args) =>
+    parts.analyze(...args).catch((error: unknown) => {
+      if (error instanceof FatalError) {
+        summary.fatal ??= error;
+        stop.abort();
+      }
+      throw error;
+    });
 
   const report = (outcome: PhotoOutcome, job?: Job) => {
     count(summary, outcome);
@@ -195,7 +205,7 @@ export async function runQueue(
         const result = await tagPhoto(
           job,
           options,
-          { ...parts, modelSlot, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
+          { ...parts, analyze, modelSlot, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
           settings.abort,
         );
         const outcome = result.outcome;
