@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PhotoError } from '../errors.js';
+import { trackHelper, trackTempFolder } from './helpers.js';
 
 /**
  * A HEIC decoder of the system's own, about twice as cheap as the WebAssembly one (heif.ts) and without its
@@ -46,6 +47,7 @@ export async function withNativeHeifDecode<T>(
   timeoutMs = DECODE_TIMEOUT_MS,
 ): Promise<T> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'phototag-heif-'));
+  const untrackFolder = trackTempFolder(dir);
   try {
     const out = path.join(dir, 'decoded.jpg');
     const said: string[] = [];
@@ -55,13 +57,17 @@ export async function withNativeHeifDecode<T>(
       // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
       detached: true,
     });
+    const untrackChild = trackHelper(child);
     child.stdout.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (exitCode) => resolve(exitCode));
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      clearTimeout(timer);
+      untrackChild();
+    });
     // A file of several top-level images is written as decoded-1.jpg, decoded-2.jpg, …: the first, as the WebAssembly decoder takes.
     const written = [out, path.join(dir, 'decoded-1.jpg')].find((candidate) => fs.existsSync(candidate));
     if (code !== 0 || !written) {
@@ -74,5 +80,6 @@ export async function withNativeHeifDecode<T>(
     return await use(written);
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
+    untrackFolder();
   }
 }
