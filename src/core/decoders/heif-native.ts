@@ -36,6 +36,28 @@ const DECODE_TIMEOUT_MS = 120_000;
 /** The intermediate JPEG only feeds a downscale to at most a few thousand pixels: high enough to be invisible there. */
 const QUALITY = 92;
 
+const TEMP_PREFIX = 'phototag-heif-';
+/** Older than any decode in progress (DECODE_TIMEOUT_MS, then a shrink): the folder of a phototag that was killed. */
+const STALE_MS = 10 * 60_000;
+const swept = new Set<string>();
+
+/**
+ * Once per temp folder, before the first decode: what a phototag killed mid-decode (kill -9, the OOM killer) left
+ * there, a full-size decoded copy of a photo, goes. Only this user's own folders, never through a link.
+ */
+async function sweepStaleTempFolders(tmp: string): Promise<void> {
+  if (swept.has(tmp)) return;
+  swept.add(tmp);
+  const names = await fsp.readdir(tmp).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const folder = path.join(tmp, name);
+    const stat = await fsp.lstat(folder).catch(() => undefined);
+    if (!stat?.isDirectory() || stat.uid !== process.getuid?.() || Date.now() - stat.mtimeMs < STALE_MS) continue;
+    await fsp.rm(folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /**
  * Decode `file` with `decoder` into a JPEG in a private temp folder, hand its path to `use`, and remove the
  * folder afterwards, whatever happened (a failed decode, a timeout, a failing `use`).
@@ -46,7 +68,8 @@ export async function withNativeHeifDecode<T>(
   use: (jpeg: string) => Promise<T>,
   timeoutMs = DECODE_TIMEOUT_MS,
 ): Promise<T> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'phototag-heif-'));
+  await sweepStaleTempFolders(os.tmpdir());
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
   const untrackFolder = trackTempFolder(dir);
   try {
     const out = path.join(dir, 'decoded.jpg');
