@@ -94,12 +94,17 @@ const [dist, ...files] = process.argv.slice(1);
 const { findNativeHeifDecoder, withNativeHeifDecode } = require(dist + '/core/decoders/heif-native.js');
 let interrupts = 0;
 process.on('SIGINT', () => { if (++interrupts > 1) process.exit(130); });
-const decoding = () => fs.readdirSync('/proc').filter((name) => /^\\d+$/.test(name)).some((name) => {
-  try { return /heif-(dec|convert)/.test(fs.readFileSync('/proc/' + name + '/cmdline', 'utf8')); } catch { return false; }
-});
+// This run's own decoders (their output is under its TMPDIR), not those of a test running beside it: every one seen.
+const seen = new Set();
+const decoding = () => {
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n))) {
+    try { const cmd = fs.readFileSync('/proc/' + name + '/cmdline', 'utf8'); if (/heif-(dec|convert)/.test(cmd) && cmd.includes(process.env.TMPDIR)) seen.add(name); } catch {}
+  }
+  return seen.size;
+};
 for (const file of files) withNativeHeifDecode(findNativeHeifDecoder(), file, async () => undefined).catch(() => undefined);
 (async () => {
-  while (!decoding()) await new Promise((r) => setTimeout(r, 2));
+  while (decoding() < files.length) await new Promise((r) => setTimeout(r, 2));
   process.kill(0, 'SIGINT');
   process.kill(0, 'SIGINT');
 })();
