@@ -15,7 +15,7 @@ export interface Reporter {
   intakeDone?(): void;
   /** The run was asked to stop (Ctrl-C, a closed output): the photos in progress finish, no more start. */
   stopping?(): void;
-  /** A photo failed transiently and went back to the queue: it is no longer in progress. */
+  /** A photo went back to the queue (a transient failure, or the run stopped before its model call): no longer in progress. */
   retrying?(file: string): void;
   photoStarted(file: string): void;
   stage(file: string, stage: Stage): void;
@@ -29,6 +29,8 @@ export function reporterEvents(reporter: Reporter): RunEvents {
     onStart: (file) => reporter.photoStarted(file),
     onStage: (file, stage) => reporter.stage(file, stage),
     onRetry: (file) => reporter.retrying?.(file),
+    // After Ctrl-C the photos read ahead go back untried: "stopping: finishing N in progress" must not count them.
+    onReleased: (file) => reporter.retrying?.(file),
     onOutcome: (outcome) => reporter.outcome(outcome),
   };
 }

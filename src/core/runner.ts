@@ -20,6 +20,16 @@ export interface RunEvents {
   onTiming?: (file: string, stage: TimedStage, ms: number) => void;
   /** A transient failure: the photo goes back to the queue, due again in `delayMs`. */
   onRetry?: (file: string, reason: string, delayMs: number, attempt: number) => void;
+  /**
+   * A started photo goes back to the queue without an outcome: the run stopped before its model call, or its call
+   * ended the run (key refused, no credit, quota). Like onRetry and onOutcome, it ends what onStart began.
+   */
+  onReleased?: (file: string) => void;
+  /**
+   * The run ends early on this error (key refused, no credit, quota, provider unreachable), said at once: the run
+   * itself returns only once its intake ends too (a daemon's never does by itself).
+   */
+  onFatal?: (error: FatalError) => void;
   /** A photo is finished; `job` is the job it finished (none for a photo the intake turned away). */
   onOutcome?: (outcome: PhotoOutcome, job?: Job) => void;
 }
@@ -116,6 +126,20 @@ export async function runQueue(
     modelSlots.acquire(stop.signal).catch((error: unknown) => {
       throw stop.signal.aborted ? new NotStartedError() : error;
     });
+  const endRun = (error: FatalError) => {
+    if (!summary.fatal) {
+      summary.fatal = error;
+      events.onFatal?.(error);
+    }
+    stop.abort();
+  };
+  // A run-ending answer (key refused, no credit, quota) stops the run before the pipeline gives its slot back:
+  // handed on first, the slot would send the photo waiting for it after the stop.
+  const analyze: PipelineParts['analyze'] = (...args) =>
+    parts.analyze(...args).catch((error: unknown) => {
+      if (error instanceof FatalError) endRun(error);
+      throw error;
+    });
 
   const report = (outcome: PhotoOutcome, job?: Job) => {
     count(summary, outcome);
@@ -195,7 +219,7 @@ export async function runQueue(
         const result = await tagPhoto(
           job,
           options,
-          { ...parts, modelSlot, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
+          { ...parts, analyze, modelSlot, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
           settings.abort,
         );
         const outcome = result.outcome;
@@ -214,12 +238,13 @@ export async function runQueue(
       } catch (error) {
         if (error instanceof NotStartedError) {
           queue.release(job.path);
+          events.onReleased?.(job.path);
           continue;
         }
         // Run-ending: the photo goes back to the queue untried, like every other photo not yet done.
         queue.defer(job.path, 0, errorMessage(error), 'provider', false);
-        summary.fatal ??= error instanceof FatalError ? error : new FatalError(errorMessage(error));
-        stop.abort();
+        events.onReleased?.(job.path);
+        endRun(error instanceof FatalError ? error : new FatalError(errorMessage(error)));
       }
     }
   };

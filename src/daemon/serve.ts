@@ -58,6 +58,8 @@ export async function startDaemon(
   const cutOff = new AbortController();
   const activity = new WorkerActivity();
   let running: Promise<unknown> | undefined;
+  /** Why the workers stopped while the daemon runs on (the provider ended the run), for /readyz. */
+  let workersStopped: string | undefined;
   let releaseLock: (() => void) | undefined;
   let mover: Mover | undefined;
   const outcomes = new OutcomeHandler({ log, metrics: () => metrics, bot: () => bot, mover: () => mover });
@@ -128,6 +130,14 @@ export async function startDaemon(
                 activity.end(file);
                 metrics?.retry();
                 log.warn('retrying later', { photo: photoId(file), file, reason, inSeconds: Math.round(delayMs / 1000), attempt });
+              },
+              onReleased: (file) => activity.end(file),
+              // The provider ended the run (key refused, no credit, used-up quota): nothing is tagged from here on,
+              // so the daemon must say so and not look busy and ready. The intake closes so the run can end.
+              onFatal: (error) => {
+                workersStopped = error.message;
+                log.error('the workers stopped: no photo is tagged until phototag serve is restarted', { error: error.message });
+                intake.close();
               },
               onOutcome: (outcome, job) => {
                 activity.end(outcome.file);
@@ -251,6 +261,7 @@ export async function startDaemon(
           check(checks, 'database', () => (need().store.ping() ? 'ok' : 'no answer')),
           check(checks, 'exiftool', async () => `ok ${await need().tool.version()}`),
           check(checks, 'workers', () => {
+            if (workersStopped) throw new Error(`stopped: ${workersStopped}`);
             const stuck = activity.stuck(stuckAfter);
             if (stuck.length > 0)
               throw new Error(

@@ -74,6 +74,23 @@ describe.skipIf(!native)('the native HEIC decoder', () => {
   });
 });
 
+describe.skipIf(!native)('after a phototag killed mid-decode (kill -9)', () => {
+  it('the next decode removes the decoded copy it left in the temp folder, and nothing younger or not its own', async () => {
+    const tmp = dirs();
+    process.env.TMPDIR = tmp;
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const stale = path.join(tmp, 'phototag-heif-Stale1');
+    fs.mkdirSync(stale);
+    fs.writeFileSync(path.join(stale, 'decoded.jpg'), 'a decoded copy of a photo');
+    fs.utimesSync(stale, hourAgo, hourAgo);
+    fs.mkdirSync(path.join(tmp, 'phototag-heif-Fresh1')); // a decode in progress in another phototag
+    fs.mkdirSync(path.join(tmp, 'someone-else'));
+    fs.utimesSync(path.join(tmp, 'someone-else'), hourAgo, hourAgo);
+    await withNativeHeifDecode(native!, path.join(CORPUS, 'heic/apple-iphone7-gps.heic'), async () => 1);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['phototag-heif-Fresh1', 'someone-else']);
+  });
+});
+
 describe('without a native HEIC decoder', () => {
   it('finds none on a PATH that has none', () => {
     expect(findNativeHeifDecoder(dirs())).toBeUndefined();

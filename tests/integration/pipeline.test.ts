@@ -124,6 +124,41 @@ describe('the pipeline keeps the model slots busy', () => {
     expect(new Set(fake.state.calls.map((call) => `${call.width}x${call.height}:${call.imageBytes}`)).size).toBe(PHOTOS.length);
   });
 
+  it('a run-ending answer (401) stops the run before its model slot passes on: the photo waiting for it is not sent', async () => {
+    const dir = workDir();
+    const data = path.join(dir, 'data');
+    const files = copyCorpus(dir, PHOTOS);
+    const held = gate();
+    // The first call is refused; any call after it would be answered (and paid for).
+    fake.state.script.push({ type: 'http', status: 401, hold: held.promise });
+    const decoded = new Set<string>();
+    const tag = await session(data, { concurrency: 1 });
+    let summary;
+    let running: Promise<unknown> | undefined;
+    try {
+      running = tag.run(files, { events: { onTiming: (file, stage) => stage === 'decode' && decoded.add(file) } });
+      await until('the first photo is at the model', () => fake.state.calls.length === 1);
+      await until('a photo behind it is ready and waiting for the slot', () => decoded.size >= 2);
+      held.open();
+      summary = await running;
+    } finally {
+      held.open();
+      await running?.catch(() => undefined);
+      await tag.close();
+    }
+    expect(summary).toMatchObject({ done: 0, failed: 0, modelCalls: 0, notStarted: PHOTOS.length });
+    expect((summary as { stopped?: string }).stopped).toMatch(/refused the API key/u);
+    expect(fake.state.calls).toHaveLength(1);
+    const db = new Database(path.join(data, 'phototag.db'), { readonly: true });
+    try {
+      const rows = db.prepare(`SELECT status, attempts FROM photos`).all();
+      expect(rows).toHaveLength(PHOTOS.length);
+      for (const row of rows) expect(row).toEqual({ status: 'queued', attempts: 0 });
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps the --rpm limit with photos prepared ahead: calls start at least 60/rpm seconds apart', async () => {
     const dir = workDir();
     const files = copyCorpus(dir, PHOTOS.slice(0, 4));

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { cleanMessage, EXIFTOOL_CONFIG, exiftoolError, MetadataTool } from '../../src/core/exiftool.js';
 import { formatOf } from '../../src/core/formats.js';
 import { firstState, writeChecked } from '../../src/core/write-step.js';
-import { CORPUS, copyCorpus, tempDirs } from '../support/corpus.js';
+import { CORPUS, copyCorpus, ROOT, tempDirs } from '../support/corpus.js';
 
 const EXIFTOOL = path.join(path.dirname(createRequire(import.meta.url).resolve('exiftool-vendored.pl/package.json')), 'bin', 'exiftool');
 const dirs = tempDirs('phototag-sidecar-copy-');
@@ -94,6 +94,19 @@ describe('a new RAW sidecar', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('loaded');
+  });
+
+  it('never runs a .ExifTool_config (Perl code) from the folder phototag was started in', async () => {
+    const folder = dirs();
+    const marker = path.join(dirs(), 'ran');
+    fs.writeFileSync(path.join(folder, '.ExifTool_config'), `open(my $f, '>', ${JSON.stringify(marker)}); close $f;\n1;\n`);
+    copyCorpus(folder, ['jpeg/nikon-d5000.jpg']);
+    const script = `const { MetadataTool } = require(${JSON.stringify(path.join(ROOT, 'dist/core/exiftool.js'))});
+      const tool = new MetadataTool(1);
+      tool.read('nikon-d5000.jpg').then((meta) => tool.close().then(() => console.log(meta.fileType)));`;
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: folder, encoding: 'utf8' });
+    expect(run.stdout.trim()).toBe('JPEG');
+    expect(fs.existsSync(marker)).toBe(false);
   });
 
   it('from a DNG whose big arrays ExifTool does not decode without -m: one write, no validation pass, the bytes -m makes', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findNativeHeifDecoder } from '../../src/core/decoders/heif-native.js';
@@ -88,5 +89,66 @@ describe('a Ctrl-C at the terminal does not cut off a photo in progress', () => 
     const result = JSON.parse(stdout) as { written: string; decoded: Record<string, string> };
     expect(result.written).toBe('After Ctrl-C');
     expect(result.decoded).toEqual(native === 'yes' ? { wasm: '4032x3024', native: '4032x3024' } : { wasm: '4032x3024' });
+  });
+});
+
+/**
+ * The launcher's second Ctrl-C exits at once (process.exit(130)) while native HEIC decodes run: they are in
+ * sessions of their own, so nothing else ends them.
+ */
+const EXIT_NOW = `
+const fs = require('node:fs');
+const [dist, ...files] = process.argv.slice(1);
+const { findNativeHeifDecoder, withNativeHeifDecode } = require(dist + '/core/decoders/heif-native.js');
+let interrupts = 0;
+process.on('SIGINT', () => { if (++interrupts > 1) process.exit(130); });
+// This run's own decoders (their output is under its TMPDIR), not those of a test running beside it: every one seen.
+const seen = new Set();
+const decoding = () => {
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n))) {
+    try { const cmd = fs.readFileSync('/proc/' + name + '/cmdline', 'utf8'); if (/heif-(dec|convert)/.test(cmd) && cmd.includes(process.env.TMPDIR)) seen.add(name); } catch {}
+  }
+  return seen.size;
+};
+for (const file of files) withNativeHeifDecode(findNativeHeifDecoder(), file, async () => undefined).catch(() => undefined);
+(async () => {
+  while (decoding() < files.length) await new Promise((r) => setTimeout(r, 2));
+  process.kill(0, 'SIGINT');
+  process.kill(0, 'SIGINT');
+})();
+`;
+
+describe('a second Ctrl-C (exit at once) takes the HEIC decoders and their temp folders with it', () => {
+  it.skipIf(!findNativeHeifDecoder())('no decoded copy of a photo is left in the temp folder', async () => {
+    const tmp = workDir();
+    const heics = ['apple-iphone7-gps.heic', 'apple-iphone7plus-orientation6-gps.heic', 'apple-iphone11pro-exif-at-eof-gps.heic'];
+    const child = spawn(
+      process.execPath,
+      ['-e', EXIT_NOW, path.join(ROOT, 'dist'), ...heics.map((name) => path.join(CORPUS, 'heic', name))],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TMPDIR: tmp },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 130, stderr: '' });
+    // Any decoder still running writes into this run's temp folder (its output path is under it): wait for it to end.
+    const running = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((name) => /^\d+$/u.test(name))
+        .some((name) => {
+          try {
+            return fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(tmp);
+          } catch {
+            return false;
+          }
+        });
+    for (let waited = 0; running() && waited < 600; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(running()).toBe(false);
+    expect(fs.readdirSync(tmp).filter((name) => name.startsWith('phototag-heif-'))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PhotoError } from '../errors.js';
+import { trackHelper, trackTempFolder } from './helpers.js';
 
 /**
  * A HEIC decoder of the system's own, about twice as cheap as the WebAssembly one (heif.ts) and without its
@@ -35,6 +36,28 @@ const DECODE_TIMEOUT_MS = 120_000;
 /** The intermediate JPEG only feeds a downscale to at most a few thousand pixels: high enough to be invisible there. */
 const QUALITY = 92;
 
+const TEMP_PREFIX = 'phototag-heif-';
+/** Older than any decode in progress (DECODE_TIMEOUT_MS, then a shrink): the folder of a phototag that was killed. */
+const STALE_MS = 10 * 60_000;
+const swept = new Set<string>();
+
+/**
+ * Once per temp folder, before the first decode: what a phototag killed mid-decode (kill -9, the OOM killer) left
+ * there, a full-size decoded copy of a photo, goes. Only this user's own folders, never through a link.
+ */
+async function sweepStaleTempFolders(tmp: string): Promise<void> {
+  if (swept.has(tmp)) return;
+  swept.add(tmp);
+  const names = await fsp.readdir(tmp).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const folder = path.join(tmp, name);
+    const stat = await fsp.lstat(folder).catch(() => undefined);
+    if (!stat?.isDirectory() || stat.uid !== process.getuid?.() || Date.now() - stat.mtimeMs < STALE_MS) continue;
+    await fsp.rm(folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /**
  * Decode `file` with `decoder` into a JPEG in a private temp folder, hand its path to `use`, and remove the
  * folder afterwards, whatever happened (a failed decode, a timeout, a failing `use`).
@@ -45,7 +68,9 @@ export async function withNativeHeifDecode<T>(
   use: (jpeg: string) => Promise<T>,
   timeoutMs = DECODE_TIMEOUT_MS,
 ): Promise<T> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'phototag-heif-'));
+  await sweepStaleTempFolders(os.tmpdir());
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
+  const untrackFolder = trackTempFolder(dir);
   try {
     const out = path.join(dir, 'decoded.jpg');
     const said: string[] = [];
@@ -55,13 +80,17 @@ export async function withNativeHeifDecode<T>(
       // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
       detached: true,
     });
+    const untrackChild = trackHelper(child);
     child.stdout.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (exitCode) => resolve(exitCode));
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      clearTimeout(timer);
+      untrackChild();
+    });
     // A file of several top-level images is written as decoded-1.jpg, decoded-2.jpg, …: the first, as the WebAssembly decoder takes.
     const written = [out, path.join(dir, 'decoded-1.jpg')].find((candidate) => fs.existsSync(candidate));
     if (code !== 0 || !written) {
@@ -74,5 +103,6 @@ export async function withNativeHeifDecode<T>(
     return await use(written);
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
+    untrackFolder();
   }
 }

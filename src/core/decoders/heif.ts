@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PhotoError } from '../errors.js';
+import { trackHelper } from './helpers.js';
 
 export interface RgbaImage {
   width: number;
@@ -40,6 +41,7 @@ export async function decodeHeif(file: string): Promise<RgbaImage> {
     // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
     detached: true,
   });
+  const untrackChild = trackHelper(child);
   const chunks: Buffer[] = [];
   const said: string[] = [];
   child.stdio[3]!.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -49,7 +51,10 @@ export async function decodeHeif(file: string): Promise<RgbaImage> {
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (exitCode) => resolve(exitCode));
-  }).finally(() => clearTimeout(timer));
+  }).finally(() => {
+    clearTimeout(timer);
+    untrackChild();
+  });
   const data = Buffer.concat(chunks);
   if (code === 0 && data.length >= 8) {
     const width = data.readUInt32BE(0);
