@@ -1,15 +1,19 @@
-/** Which photos the workers are on, since when and at which stage: a worker far past every bound is stuck (`/readyz` says so). */
+/**
+ * Which photos the workers are on, since when and at which stage: a worker far past every bound in one stage
+ * is stuck (`/readyz` says so). Waiting for a model slot is not being stuck: a backlog of photos read ahead
+ * waits as long as the model takes for the ones before them.
+ */
 export class WorkerActivity {
-  private readonly since = new Map<string, { started: number; stage?: string }>();
+  private readonly since = new Map<string, { started: number; stage?: string; stageSince: number }>();
 
   begin(file: string, now = Date.now()): void {
-    this.since.set(file, { started: now });
+    this.since.set(file, { started: now, stageSince: now });
   }
 
-  /** The stage a photo in progress has reached (reading, analyzing, writing), for the dashboard. */
-  stage(file: string, stage: string): void {
+  /** The stage a photo in progress has reached (reading, waiting, analyzing, writing), for the dashboard. */
+  stage(file: string, stage: string, now = Date.now()): void {
     const entry = this.since.get(file);
-    if (entry) entry.stage = stage;
+    if (entry) Object.assign(entry, { stage, stageSince: now });
   }
 
   end(file: string): void {
@@ -21,11 +25,12 @@ export class WorkerActivity {
     return [...this.since].map(([file, { started, stage }]) => ({ file, stage, ms: now - started })).sort((a, b) => b.ms - a.ms);
   }
 
-  /** Photos in progress for longer than `boundMs`, longest first. */
+  /** Photos in one stage (not waiting for a model slot) for longer than `boundMs`, longest first. */
   stuck(boundMs: number, now = Date.now()): { file: string; ms: number }[] {
-    return this.inProgress(now)
-      .filter((entry) => entry.ms > boundMs)
-      .map(({ file, ms }) => ({ file, ms }));
+    return [...this.since]
+      .filter(([, entry]) => entry.stage !== 'waiting' && now - entry.stageSince > boundMs)
+      .map(([file, entry]) => ({ file, ms: now - entry.stageSince }))
+      .sort((a, b) => b.ms - a.ms);
   }
 
   get running(): number {

@@ -21,7 +21,8 @@ import { boundResult } from './text.js';
 import { firstState, writeChecked } from './write-step.js';
 import { precheckWrite } from './precheck.js';
 
-export type Stage = 'reading' | 'analyzing' | 'writing';
+/** reading: read, decoded, checked; waiting: ready, for a free model slot; analyzing: at the model; writing. */
+export type Stage = 'reading' | 'waiting' | 'analyzing' | 'writing';
 /** The parts of a photo's way that are timed (`onTiming`): the metadata read, the decode and downscale, the model, the verified write. */
 export type TimedStage = 'read' | 'decode' | 'model' | 'write';
 

@@ -71,11 +71,12 @@ const BATCH = 256;
 
 /**
  * Photos in the local stages beside those at the model: read and decoded ahead of a free model slot, or
- * written and verified behind it. One per core keeps the cores busy; the decodes themselves run one at a
- * time (prepare.ts), so this bounds memory too: each waiting photo holds only its small model-sized JPEG.
+ * written and verified behind it. One per core keeps the cores busy, four at the most: the decodes take turns
+ * anyway (prepare.ts), and Node 20 counts a container's host cores, not its CPU quota. Each photo waiting
+ * for a slot holds only its small model-sized JPEG.
  */
 export function localSlots(): number {
-  return Math.max(2, availableParallelism());
+  return Math.min(4, Math.max(2, availableParallelism()));
 }
 
 /**
@@ -122,10 +123,13 @@ export async function runQueue(
   stop.signal.addEventListener('abort', nudge, { once: true });
   const modelSlots = new Slots(settings.concurrency);
   // A photo still waiting for a slot when the run stops is not sent: it goes back to the queue untried.
-  const modelSlot = () =>
-    modelSlots.acquire(stop.signal).catch((error: unknown) => {
+  // Waiting is a stage of its own (shown as such; not counted towards a stuck worker) when no slot is free.
+  const modelSlotFor = (job: Job) => () => {
+    if (modelSlots.busy >= modelSlots.size) events.onStage?.(job.path, 'waiting', job);
+    return modelSlots.acquire(stop.signal).catch((error: unknown) => {
       throw stop.signal.aborted ? new NotStartedError() : error;
     });
+  };
   const endRun = (error: FatalError) => {
     if (!summary.fatal) {
       summary.fatal = error;
@@ -219,7 +223,13 @@ export async function runQueue(
         const result = await tagPhoto(
           job,
           options,
-          { ...parts, analyze, modelSlot, onStage: (file, stage) => events.onStage?.(file, stage, job), onTiming: events.onTiming },
+          {
+            ...parts,
+            analyze,
+            modelSlot: modelSlotFor(job),
+            onStage: (file, stage) => events.onStage?.(file, stage, job),
+            onTiming: events.onTiming,
+          },
           settings.abort,
         );
         const outcome = result.outcome;

@@ -123,7 +123,7 @@ export async function startDaemon(
               onStage: (file, stage, job) => {
                 activity.stage(file, stage);
                 log.debug(stage, { photo: photoId(file), file });
-                if (stage !== 'reading') bot?.stage(job, stage);
+                bot?.stage(job, stage);
               },
               onTiming: (_file, stage, ms) => metrics?.stage(stage, ms),
               onRetry: (file, reason, delayMs, attempt) => {

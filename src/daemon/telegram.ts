@@ -10,6 +10,7 @@ import type { Store } from '../core/store.js';
 import type { PhotoStatus } from '../core/types.js';
 import type { Logger } from './log.js';
 import { TEXT, type BotLang, type Numbers } from './telegram-text.js';
+import type { Stage } from '../core/pipeline.js';
 
 export interface TelegramOptions {
   token: string;
@@ -314,10 +315,10 @@ export class TelegramBot {
   }
 
   /** Progress in the photo's one status message: analyzing, writing (done or failed come with the answer). */
-  stage(job: Job, stage: 'reading' | 'analyzing' | 'writing'): void {
+  stage(job: Job, stage: Stage): void {
     const ask = job.telegram;
     const telegram = this.bot?.telegram;
-    if (!ask || !telegram || !this.ready || stage === 'reading') return;
+    if (!ask || !telegram || !this.ready || stage === 'reading' || stage === 'waiting') return;
     const text = TEXT[ask.lang][stage](displayName(job.path));
     this.track(this.inOrder(job.id, () => withRetryAfter(() => telegram.editMessageText(ask.chat, ask.statusMessage, undefined, text))));
   }

@@ -128,7 +128,7 @@ describe('phototag tag on a terminal', () => {
       for (const line of status) expect(displayWidth(line)).toBeLessThanOrEqual(80);
       // The bar, the counts, then one line per photo in progress: nothing wraps onto a line of its own.
       expect(status[1]).toMatch(/^\d+ done · \d+ skipped · \d+ failed · \d+ queued · \d+ tokens · \$\d/u);
-      for (const line of status.slice(2)) expect(line).toMatch(/^ {2}(reading|analyzing|writing) \S/u);
+      for (const line of status.slice(2)) expect(line).toMatch(/^ {2}(reading|waiting|analyzing|writing) \S/u);
     }
     // A photo in progress (at the model, or read ahead of a free model slot) is not also counted as queued:
     // in every frame, the counts and the lines of photos in progress add up to the three photos.
@@ -139,7 +139,7 @@ describe('phototag tag on a terminal', () => {
       const [done, skipped, failed, queued] = [/(\d+) done/u, /(\d+) skipped/u, /(\d+) failed/u, /(\d+) queued/u].map((re) =>
         Number(re.exec(counts)![1]),
       );
-      const inProgress = lines.filter((l) => /^ {2}(reading|analyzing|writing) /u.test(l)).length;
+      const inProgress = lines.filter((l) => /^ {2}(reading|waiting|analyzing|writing) /u.test(l)).length;
       expect(done! + skipped! + failed! + queued! + inProgress, lines.join('\n')).toBe(3);
     }
     expect(whole.some((lines) => lines.filter((l) => l.startsWith('  analyzing')).length === 2)).toBe(true);
@@ -200,7 +200,7 @@ describe('phototag tag on a terminal', () => {
       expect(screen.join('\n')).toContain('SIGINT received, finishing the photos in progress');
       expect(screen).toContain('stopped: interrupted');
       expect(screen.some((l) => /^2 done, 0 skipped, 0 failed, 3 still queued/u.test(l))).toBe(true);
-      expect(screen.filter((l) => BAR_LINE.test(l) || /^\s+(reading|analyzing|writing) /u.test(l))).toEqual([]);
+      expect(screen.filter((l) => BAR_LINE.test(l) || /^\s+(reading|waiting|analyzing|writing) /u.test(l))).toEqual([]);
       expect(slow.state.calls).toHaveLength(2);
       const status = statuses(work);
       expect(Object.values(status).sort()).toEqual(['done', 'done', 'queued', 'queued', 'queued']);

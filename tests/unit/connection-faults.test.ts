@@ -55,4 +55,17 @@ describe('stuck workers', () => {
     expect(activity.stuck(bound, 150_000)).toEqual([]);
     expect(activity.running).toBe(1);
   });
+
+  it('does not count the wait for a model slot: a photo read ahead waits as long as the photos before it take', () => {
+    const bound = stuckBoundMs(10, 3, 60);
+    const activity = new WorkerActivity();
+    activity.begin('/read-ahead.jpg', 0);
+    activity.stage('/read-ahead.jpg', 'waiting', 1_000);
+    expect(activity.stuck(bound, 500_000)).toEqual([]);
+    activity.stage('/read-ahead.jpg', 'analyzing', 500_000);
+    expect(activity.stuck(bound, 600_000)).toEqual([]);
+    expect(activity.stuck(bound, 700_000)).toEqual([{ file: '/read-ahead.jpg', ms: 200_000 }]);
+    // The dashboard still shows how long the photo has been in progress.
+    expect(activity.inProgress(700_000)).toEqual([{ file: '/read-ahead.jpg', stage: 'analyzing', ms: 700_000 }]);
+  });
 });
