@@ -180,6 +180,9 @@ async function shrinkHeif(file: string, options: PrepareOptions): Promise<Prepar
   return shrinkHeifWith('wasm', file, options);
 }
 
+/** The WebAssembly HEIC decoder's process peaks at about 350 MB for 12 MP: one at a time (two were 700 MB). */
+const wasmHeifDecodes = new Slots(1);
+
 /**
  * Both decoders give the same picture: libheif applies the container's rotation (irot/imir) itself, so EXIF
  * Orientation is not applied again; the native decoder's JPEG carries the photo's ICC profile, which is left
@@ -201,10 +204,16 @@ export async function shrinkHeifWith(
       }),
     );
   }
-  return withFullDecodeTurn(async () => {
-    const image = await decodeHeif(file);
-    return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
-  });
+  // Taken before a decode turn, so two WebAssembly decodes never hold both turns while waiting for each other.
+  const release = await wasmHeifDecodes.acquire();
+  try {
+    return await withFullDecodeTurn(async () => {
+      const image = await decodeHeif(file);
+      return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
+    });
+  } finally {
+    release();
+  }
 }
 
 async function shrinkRawPreview(

@@ -165,4 +165,29 @@ describe('HEIC decodes in flight', () => {
     }
     expect(most).toBe(Math.min(2, os.availableParallelism()));
   });
+
+  it('runs one WebAssembly decoder at a time (each peaks at about 350 MB)', async () => {
+    const children = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((name) => /^\d+$/u.test(name))
+        .filter((name) => {
+          try {
+            const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+            return ppid === process.pid && fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('heic-decode');
+          } catch {
+            return false; // gone meanwhile
+          }
+        }).length;
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, children())), 5);
+    try {
+      const shrunk = await Promise.all(Array.from({ length: 3 }, () => shrinkHeifWith('wasm', path.join(CORPUS, HEIC[0]!), options)));
+      expect(shrunk.map((image) => image.width)).toEqual([512, 512, 512]);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(most).toBe(1);
+  });
 });
