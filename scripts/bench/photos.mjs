@@ -54,13 +54,13 @@ export function withComment(jpeg, text) {
  * identical photos in flight share one model call). JPEGs get a comment segment, HEIC a distinct XMP label
  * written by ExifTool, the CR3 a few bytes at its end. Returns [{ name, group }] in batch order.
  */
-export async function writeBatch(dir) {
+export async function writeBatch(dir, groups = BATCH_GROUPS) {
   fs.mkdirSync(dir, { recursive: true });
   const { ExifTool } = await import('exiftool-vendored');
   const exiftool = new ExifTool({ maxProcs: 1 });
   const batch = [];
   try {
-    for (const group of BATCH_GROUPS) {
+    for (const group of groups) {
       for (let copy = 0; copy < group.copies; copy++) {
         for (const source of group.sources) {
           const name = `${group.id}-${copy}-${path.basename(source)}`;
