@@ -101,12 +101,7 @@ export async function decodeOwn(
  * One decode at a time (each already uses every core): libvips keeps one error buffer for the process, so two
  * failing decodes at once could report each other's reason.
  */
-let decodeQueue: Promise<unknown> = Promise.resolve();
-function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-  const run = decodeQueue.then(work, work);
-  decodeQueue = run.catch(() => undefined);
-  return run;
-}
+const libvipsDecodes = new Slots(1);
 
 /**
  * Full-size decodes outside libvips (HEIF, PSD, BMP, JPEG 2000, JPEG XL, a pixel digest) take turns, one per
@@ -117,18 +112,13 @@ function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
  * libvips' queue: these and a libvips decode overlap.
  */
 const fullDecodes = new Slots(Math.min(2, availableParallelism()));
-export async function withFullDecodeTurn<T>(work: (done: () => void) => Promise<T>): Promise<T> {
-  const done = await fullDecodes.acquire();
-  try {
-    // `done` may come early: once the decoded pixels are gone, the next decode need not wait for the shrink.
-    return await work(done);
-  } finally {
-    done();
-  }
+/** `done` may come early: once the decoded pixels are gone, the next decode need not wait for the shrink. */
+export function withFullDecodeTurn<T>(work: (done: () => void) => Promise<T>): Promise<T> {
+  return fullDecodes.run(work);
 }
 
 function shrink(...args: Parameters<typeof shrinkNow>): Promise<PreparedImage> {
-  return oneAtATime(() => shrinkNow(...args));
+  return libvipsDecodes.run(() => shrinkNow(...args));
 }
 
 async function shrinkNow(
@@ -205,15 +195,12 @@ export async function shrinkHeifWith(
     );
   }
   // Taken before a decode turn, so two WebAssembly decodes never hold both turns while waiting for each other.
-  const release = await wasmHeifDecodes.acquire();
-  try {
-    return await withFullDecodeTurn(async () => {
+  return wasmHeifDecodes.run(() =>
+    withFullDecodeTurn(async () => {
       const image = await decodeHeif(file);
       return shrink(image.data, options, { autoOrient: false }, { width: image.width, height: image.height, channels: 4 });
-    });
-  } finally {
-    release();
-  }
+    }),
+  );
 }
 
 async function shrinkRawPreview(

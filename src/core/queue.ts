@@ -130,9 +130,7 @@ export class MemoryQueue implements JobQueue {
   }
 
   release(file: string): void {
-    const job = this.jobs.find((j) => j.path === file)!;
-    job.running = false;
-    job.attempts--;
+    this.defer(file, 0, '', '', false);
   }
 
   pending() {

@@ -36,6 +36,16 @@ export class Slots {
     });
   }
 
+  /** `work` in a slot, given back when it ends (or earlier: `work` gets the release). */
+  async run<T>(work: (release: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await work(release);
+    } finally {
+      release();
+    }
+  }
+
   /** Slots in use. */
   get busy(): number {
     return this.size - this.free;

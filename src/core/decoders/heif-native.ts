@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PhotoError } from '../errors.js';
-import { trackHelper, trackTempFolder } from './helpers.js';
+import { runHelper, trackTempFolder } from './helpers.js';
 
 /**
  * A HEIC decoder of the system's own, about twice as cheap as the WebAssembly one (heif.ts) and without its
@@ -73,24 +72,8 @@ export async function withNativeHeifDecode<T>(
   const untrackFolder = trackTempFolder(dir);
   try {
     const out = path.join(dir, 'decoded.jpg');
-    const said: string[] = [];
-    const child = spawn(decoder, ['--quiet', '-q', String(QUALITY), file, out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-      // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
-      detached: true,
-    });
-    const untrackChild = trackHelper(child);
-    child.stdout.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (exitCode) => resolve(exitCode));
-    }).finally(() => {
-      clearTimeout(timer);
-      untrackChild();
-    });
+    const { said, exited } = runHelper(decoder, ['--quiet', '-q', String(QUALITY), file, out], ['ignore', 'pipe', 'pipe'], timeoutMs);
+    const code = await exited;
     // A file of several top-level images is written as decoded-1.jpg, decoded-2.jpg, …: the first, as the WebAssembly decoder takes.
     const written = [out, path.join(dir, 'decoded-1.jpg')].find((candidate) => fs.existsSync(candidate));
     if (code !== 0 || !written) {

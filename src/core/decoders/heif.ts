@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { PhotoError } from '../errors.js';
-import { trackHelper } from './helpers.js';
+import { runHelper } from './helpers.js';
 
 export interface RgbaImage {
   width: number;
@@ -35,26 +34,15 @@ const DECODE_TIMEOUT_MS = 120_000;
 
 export async function decodeHeif(file: string): Promise<RgbaImage> {
   const modulePath = require.resolve('heic-decode');
-  const child = spawn(process.execPath, ['-e', CHILD, modulePath, file], {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    windowsHide: true,
-    // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
-    detached: true,
-  });
-  const untrackChild = trackHelper(child);
+  const { child, said, exited } = runHelper(
+    process.execPath,
+    ['-e', CHILD, modulePath, file],
+    ['ignore', 'pipe', 'pipe', 'pipe'],
+    DECODE_TIMEOUT_MS,
+  );
   const chunks: Buffer[] = [];
-  const said: string[] = [];
   child.stdio[3]!.on('data', (chunk: Buffer) => chunks.push(chunk));
-  child.stdout!.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), DECODE_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (exitCode) => resolve(exitCode));
-  }).finally(() => {
-    clearTimeout(timer);
-    untrackChild();
-  });
+  const code = await exited;
   const data = Buffer.concat(chunks);
   if (code === 0 && data.length >= 8) {
     const width = data.readUInt32BE(0);

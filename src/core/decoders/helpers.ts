@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 /**
@@ -18,8 +18,35 @@ function hook(): void {
   process.once('exit', endHelpers);
 }
 
+/**
+ * Start a decoder process in a session of its own, tracked while it runs, what it says on stdout and stderr
+ * gathered in `said`, killed after `timeoutMs`. `exited` resolves with its exit code (null: it was killed).
+ */
+export function runHelper(
+  command: string,
+  args: readonly string[],
+  stdio: StdioOptions,
+  timeoutMs: number,
+): { child: ChildProcess; said: string[]; exited: Promise<number | null> } {
+  // Its own session: a Ctrl-C at the terminal must not kill the decode of a photo that is to finish.
+  const child = spawn(command, args, { stdio, windowsHide: true, detached: true });
+  const untrack = trackHelper(child);
+  const said: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => said.push(chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode) => resolve(exitCode));
+  }).finally(() => {
+    clearTimeout(timer);
+    untrack();
+  });
+  return { child, said, exited };
+}
+
 /** A decoder process in its own session: killed if phototag exits while it runs. Returns its release. */
-export function trackHelper(child: ChildProcess): () => void {
+function trackHelper(child: ChildProcess): () => void {
   hook();
   children.add(child);
   return () => children.delete(child);
