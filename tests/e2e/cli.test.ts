@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir, SIX_JPEGS } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 const BIN = path.join(ROOT, 'bin', 'phototag.js');
@@ -263,18 +263,7 @@ describe('interrupting a run', () => {
     const slow = await startFakeOpenAI({ latencyMs: 1500 });
     try {
       const work = fs.mkdtempSync(path.join(dir, 'sigint-'));
-      const names = [
-        'htc-desire-gps.jpg',
-        'nikon-d5000.jpg',
-        'olympus-pen-e-p3.jpg',
-        'fujifilm-finepix2650.jpg',
-        'sony-dsc-hx5v-gps.jpg',
-        'panasonic-dmc-lc70.jpg',
-      ];
-      const files = copyCorpus(
-        work,
-        names.map((n) => `jpeg/${n}`),
-      );
+      const files = copyCorpus(work, SIX_JPEGS);
       const child = spawn(
         process.execPath,
         [BIN, 'tag', '--provider', 'openai', '--base-url', slow.url, '--model', 'fake/vision', '--concurrency', '2', '--json', ...files],

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/core/process-identity.js';
 import { copyCorpus, ROOT, tempDir } from '../support/corpus.js';
+import { childrenOf } from '../support/processes.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
@@ -18,22 +19,6 @@ afterAll(async () => {
   await fake.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** Processes whose parent is `parent`, with their command lines. */
-function childrenOf(parent: number): { pid: number; cmd: string }[] {
-  const found: { pid: number; cmd: string }[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent) found.push({ pid: Number(name), cmd: fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ') });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 const exists = (pid: number) => fs.existsSync(`/proc/${pid}`);
 

@@ -3,18 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jpegScanDigest } from '../../src/core/imagehash.js';
-import { closeTestExifTool, copyCorpus, readTags, ROOT, tempDir } from '../support/corpus.js';
+import { closeTestExifTool, copyCorpus, readTags, ROOT, SIX_JPEGS, tempDir } from '../support/corpus.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 const BIN = path.join(ROOT, 'bin', 'phototag.js');
-const NAMES = [
-  'htc-desire-gps.jpg',
-  'nikon-d5000.jpg',
-  'olympus-pen-e-p3.jpg',
-  'fujifilm-finepix2650.jpg',
-  'sony-dsc-hx5v-gps.jpg',
-  'panasonic-dmc-lc70.jpg',
-];
 
 type Fake = Awaited<ReturnType<typeof startFakeOpenAI>>;
 let fake: Fake;
@@ -36,10 +28,7 @@ function library(name: string): { root: string; files: string[]; digests: Map<st
   const files: string[] = [];
   for (const set of ['a', 'b']) {
     fs.mkdirSync(path.join(root, set), { recursive: true });
-    for (const file of copyCorpus(
-      path.join(root, set),
-      NAMES.map((n) => `jpeg/${n}`),
-    )) {
+    for (const file of copyCorpus(path.join(root, set), SIX_JPEGS)) {
       fs.appendFileSync(file, Buffer.from(`set ${set}`));
       files.push(file);
     }

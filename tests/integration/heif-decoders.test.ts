@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { findNativeHeifDecoder, withNativeHeifDecode } from '../../src/core/decoders/heif-native.js';
 import { shrinkHeifWith } from '../../src/core/prepare.js';
 import { CORPUS, ROOT, tempDirs } from '../support/corpus.js';
+import { childrenOf } from '../support/processes.js';
 import { startFakeOpenAI } from '../support/fake-openai.mjs';
 
 const native = findNativeHeifDecoder();
@@ -167,19 +168,7 @@ describe('HEIC decodes in flight', () => {
   });
 
   it('runs one WebAssembly decoder at a time (each peaks at about 350 MB)', async () => {
-    const children = () =>
-      fs
-        .readdirSync('/proc')
-        .filter((name) => /^\d+$/u.test(name))
-        .filter((name) => {
-          try {
-            const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-            const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-            return ppid === process.pid && fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('heic-decode');
-          } catch {
-            return false; // gone meanwhile
-          }
-        }).length;
+    const children = () => childrenOf(process.pid).filter((child) => child.cmd.includes('heic-decode')).length;
     let most = 0;
     const watch = setInterval(() => (most = Math.max(most, children())), 5);
     try {
